@@ -1,0 +1,64 @@
+"""Read a checkpoint's tensors safely: safetensors directly, pickles only through torch's weights-only unpickler."""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from modules.core.errors import UnsupportedModel
+
+StateDict = dict[str, torch.Tensor]
+
+
+def read_state_dict(path: Path) -> StateDict:
+    """Return the file's tensors; raise UnsupportedModel naming the file if it is unsafe, corrupt or not weights."""
+    suffix = path.suffix.lower()
+    if suffix == ".safetensors":
+        return _read_safetensors(path)
+    if suffix in (".ckpt", ".pt", ".pth", ".bin"):
+        return _unwrap(_read_pickle(path), path)
+    raise UnsupportedModel(f"{path.name}: unsupported checkpoint format '{suffix}'")
+
+
+def _read_safetensors(path: Path) -> StateDict:
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise UnsupportedModel(f"{path.name}: corrupt or truncated safetensors file ({exc})") from exc
+
+
+def _read_pickle(path: Path) -> object:
+    # weights_only=True uses torch's restricted unpickler: only tensors and plain containers
+    # can be built, so a malicious pickle raises instead of running code. Never weights_only=False.
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+    except pickle.UnpicklingError as exc:
+        raise UnsupportedModel(
+            f"{path.name}: refused to load: the pickle contains objects other than weights "
+            f"(it may run code). Convert it to .safetensors with a trusted tool or use a .safetensors file.") from exc
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        try:
+            return torch.load(str(path), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as inner:
+            raise UnsupportedModel(f"{path.name}: refused to load: the pickle contains objects other than weights") from inner
+        except Exception as inner:  # noqa: BLE001 - any failure here means an unreadable file
+            raise UnsupportedModel(f"{path.name}: corrupt or unreadable checkpoint ({inner})") from exc
+
+
+def _unwrap(data: object, path: Path) -> StateDict:
+    while isinstance(data, dict) and isinstance(data.get("state_dict"), dict):
+        data = data["state_dict"]
+    if not isinstance(data, dict):
+        raise UnsupportedModel(f"{path.name}: the file holds no state dict")
+    tensors = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
+    if not tensors:
+        raise UnsupportedModel(f"{path.name}: the file holds no tensors")
+    return tensors
+
+
+def shapes_of(state_dict: StateDict) -> dict[str, tuple[int, ...]]:
+    """Tensor name to shape, the input of the family probe and config derivation."""
+    return {k: tuple(v.shape) for k, v in state_dict.items()}

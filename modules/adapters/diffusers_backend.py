@@ -1,0 +1,129 @@
+"""The Backend over diffusers pipelines: safe offline loading, A1111 seeds, step callbacks, interrupt."""
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from diffusers import EulerDiscreteScheduler
+from PIL import Image
+
+from modules.core.backend import LoadedCheckpoint, StepHooks
+from modules.core.errors import OutOfMemory, UnsupportedModel
+from modules.core.model_catalog import ModelRecord
+from modules.core.model_family import ModelFamily
+from modules.core.model_probe import probe_family, sidecar_v_prediction
+from modules.core.params import GenerationJob
+
+from .checkpoint_files import read_state_dict, shapes_of
+from .devices import DevicePolicy, choose_device, choose_dtype
+from .diffusers_schedulers import make_scheduler
+from .latents import cpu_generators, initial_latents
+from .model_configs import write_config_dir
+from .pipeline_factory import build_pipeline, load_unet, unet_predicts_v
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DiffusersHandle:
+    """The loaded pipeline and the scheduler config every sampler is derived from."""
+
+    pipe: object
+    scheduler_config: dict
+
+
+class DiffusersBackend:
+    """Implements ``modules.core.backend.Backend`` with diffusers."""
+
+    def __init__(self, configs_root: Path, policy: DevicePolicy):
+        self._configs_root = configs_root
+        self.device = choose_device(policy)
+        self.dtype = choose_dtype(policy, self.device)
+
+    def load_checkpoint(self, record: ModelRecord) -> LoadedCheckpoint:
+        """Read the file safely, detect its family, size the configs from its shapes, build the pipeline."""
+        started = time.perf_counter()
+        state = read_state_dict(record.path)
+        try:
+            family = probe_family(shapes_of(state), name=record.path.name)
+            pipe, family, scheduler_config = self._build(record, family, state)
+        except UnsupportedModel:
+            raise
+        except (KeyError, ValueError, RuntimeError, StopIteration) as exc:
+            raise UnsupportedModel(f"{record.path.name}: cannot be loaded: {exc}") from exc
+        finally:
+            del state
+        pipe.to(self.device)
+        pipe.set_progress_bar_config(disable=True)
+        handle = DiffusersHandle(pipe=pipe, scheduler_config=scheduler_config)
+        return LoadedCheckpoint(record=record, family=family, handle=handle,
+                                load_seconds=time.perf_counter() - started,
+                                device=str(self.device), dtype=str(self.dtype).replace("torch.", ""))
+
+    def _build(self, record: ModelRecord, family: ModelFamily, state):
+        shapes = shapes_of(state)
+        with tempfile.TemporaryDirectory(prefix="sd-config-") as tmp:
+            config_dir = write_config_dir(family, shapes, self._configs_root, Path(tmp))
+            unet = load_unet(state, config_dir, self.dtype)
+            family = self._resolve_v_prediction(record, family, unet)
+            scheduler_config = json.loads(
+                (self._configs_root / family.value / "scheduler" / "scheduler_config.json").read_text("utf-8"))
+            scheduler = EulerDiscreteScheduler.from_config(scheduler_config)  # jobs replace it per sampler
+            pipe = build_pipeline(family, state, config_dir, unet, self.dtype, scheduler)
+        return pipe, family, scheduler_config
+
+    @staticmethod
+    def _resolve_v_prediction(record: ModelRecord, family: ModelFamily, unet) -> ModelFamily:
+        if family is not ModelFamily.SD2:
+            return family
+        stated = sidecar_v_prediction(record.path)
+        is_v = stated if stated is not None else unet_predicts_v(unet)
+        return ModelFamily.SD2_V if is_v else ModelFamily.SD2
+
+    def generate(self, loaded: LoadedCheckpoint, job: GenerationJob, hooks: StepHooks) -> list[Image.Image]:
+        """Run one batch; each image's noise comes from its own CPU generator seeded with its seed."""
+        if loaded.family is ModelFamily.SDXL_REFINER or loaded.family.is_inpainting:
+            raise UnsupportedModel(f"{loaded.record.name}: txt2img with {loaded.family.value} checkpoints "
+                                   "is not supported yet; choose a base model")
+        handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
+        pipe = handle.pipe
+        pipe.scheduler = make_scheduler(handle.scheduler_config, job.sampler, job.schedule)
+        latents = initial_latents(job.seeds, job.width, job.height).to(self.device, self.dtype)
+
+        def on_step_end(pipeline, step, timestep, kwargs):
+            hooks.on_step(step + 1)
+            if hooks.cancel.cancelled:
+                pipeline._interrupt = True  # diffusers' documented way to stop a running pipeline
+            return {}
+
+        extra = {"eta": job.eta} if job.eta is not None else {}
+        try:
+            with torch.inference_mode():
+                out = pipe(prompt=[job.prompt] * job.batch_size, negative_prompt=[job.negative_prompt] * job.batch_size,
+                           num_inference_steps=job.steps, guidance_scale=job.cfg_scale, width=job.width,
+                           height=job.height, latents=latents, generator=cpu_generators(job.seeds),
+                           callback_on_step_end=on_step_end, output_type="pil", **extra)
+        except torch.OutOfMemoryError as exc:
+            gc.collect()
+            _empty_cache()
+            raise OutOfMemory(f"Out of memory on {self.device} at {job.width}x{job.height}, "
+                              f"batch {job.batch_size}: try a smaller size or batch") from exc
+        return list(out.images)
+
+    def unload(self, loaded: LoadedCheckpoint) -> None:
+        """Drop the pipeline and give memory back."""
+        handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
+        handle.pipe = None
+        gc.collect()
+        _empty_cache()
+
+
+def _empty_cache() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

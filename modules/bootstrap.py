@@ -1,0 +1,95 @@
+"""Composition root: the one place that knows every layer and wires them into an app."""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from modules.adapters.devices import DevicePolicy
+from modules.adapters.diffusers_backend import DiffusersBackend
+from modules.core.context import AppContext
+from modules.core.errors import WebUIError
+from modules.core.generation import GenerationService
+from modules.core.hashes import HashCache
+from modules.core.model_catalog import ModelCatalog
+from modules.core.model_manager import ModelManager
+from modules.core.paths import Paths
+from modules.core.progress import ProgressTracker
+from modules.core.settings import SettingsStore
+from modules.interfaces.cli import LaunchOptions
+from modules.interfaces.http_api.errors import install_error_handlers
+from modules.interfaces.http_api.routes import build_router
+
+log = logging.getLogger(__name__)
+INSTALL_DIR = Path(__file__).resolve().parent.parent
+
+
+def build_paths(options: LaunchOptions) -> Paths:
+    """Resolve every folder from the flags."""
+    data_dir = Path(options.data_dir or INSTALL_DIR).resolve()
+    paths = Paths.from_root(
+        data_dir, install_dir=INSTALL_DIR, models_dir=_path(options.models_dir), ckpt_dir=_path(options.ckpt_dir),
+        vae_dir=_path(options.vae_dir), lora_dir=_path(options.lora_dir),
+        embeddings_dir=_path(options.embeddings_dir))
+    if options.ui_settings_file:
+        paths = paths.__class__(**{**paths.__dict__, "config_file": Path(options.ui_settings_file).resolve()})
+    return paths
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).resolve() if value else None
+
+
+def create_context(options: LaunchOptions) -> AppContext:
+    """Build every service once and return the AppContext."""
+    paths = build_paths(options)
+    paths.ensure_user_folders()
+    settings = SettingsStore(paths.config_file)
+    extra = (Path(options.ckpt).resolve(),) if options.ckpt else ()
+    catalog = ModelCatalog(paths.ckpt_dirs, HashCache(paths.cache_dir / "hashes.json"), extra_files=extra)
+    policy = DevicePolicy(force_cpu=options.force_cpu, no_half=options.no_half, precision=options.precision,
+                          device_id=options.device_id)
+    backend = DiffusersBackend(paths.configs_dir, policy)
+    models = ModelManager(catalog, backend, settings, hashing=not options.no_hashing)
+    progress = ProgressTracker()
+    generation = GenerationService(models=models, settings=settings, paths=paths, progress=progress)
+    return AppContext(paths=paths, settings=settings, catalog=catalog, models=models, generation=generation,
+                      progress=progress)
+
+
+def create_app(ctx: AppContext, *, api: bool, ui: bool) -> FastAPI:
+    """A FastAPI app with the API (when asked) and the Gradio UI mounted at ``/`` (unless API-only)."""
+    app = FastAPI(title="Stable Diffusion web UI", docs_url="/docs", redoc_url="/redoc")
+    install_error_handlers(app)
+    if api:
+        app.include_router(build_router(ctx))
+    if ui:
+        import gradio as gr  # noqa: PLC0415 - only the UI mode pays for importing gradio
+        from modules.interfaces.gradio_ui.app import build_ui  # noqa: PLC0415
+
+        blocks = build_ui(ctx)
+        blocks.queue(default_concurrency_limit=1)
+        app = gr.mount_gradio_app(app, blocks, path="/", allowed_paths=[], show_error=True)
+    return app
+
+
+def load_initial_model(ctx: AppContext, options: LaunchOptions) -> threading.Thread | None:
+    """Load the start-up checkpoint in the background so the UI comes up at once."""
+    if options.skip_load_model_at_start or not ctx.catalog.checkpoints():
+        return None
+
+    def work():
+        try:
+            with ctx.generation.work_lock:
+                if options.ckpt:
+                    ctx.models.select_checkpoint(Path(options.ckpt).name)
+                else:
+                    ctx.models.ensure()
+        except WebUIError as exc:
+            log.error("Could not load a checkpoint at start-up: %s", exc)
+
+    thread = threading.Thread(target=work, name="initial-model-load", daemon=True)
+    thread.start()
+    return thread

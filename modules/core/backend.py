@@ -1,0 +1,49 @@
+"""The Backend protocol: the only door from the core to tensors and pipelines."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from PIL import Image
+
+from .model_catalog import ModelRecord
+from .model_family import ModelFamily
+from .params import GenerationJob
+from .progress import CancelToken
+
+
+class PipelineHandle(Protocol):
+    """An opaque loaded model; only the backend that made it looks inside."""
+
+
+@dataclass(frozen=True)
+class LoadedCheckpoint:
+    """A checkpoint in memory with the facts the core needs about it."""
+
+    record: ModelRecord
+    family: ModelFamily
+    handle: PipelineHandle
+    load_seconds: float
+    device: str
+    dtype: str
+
+
+@dataclass(frozen=True)
+class StepHooks:
+    """Callbacks the backend calls between sampling steps."""
+
+    on_step: Callable[[int], None]
+    cancel: CancelToken
+
+
+class Backend(Protocol):
+    """Loads checkpoints and runs jobs; implemented by ``adapters.diffusers_backend``."""
+
+    def load_checkpoint(self, record: ModelRecord) -> LoadedCheckpoint:
+        """Load ``record`` (safely, offline) and return it; raise UnsupportedModel on failure."""
+
+    def generate(self, loaded: LoadedCheckpoint, job: GenerationJob, hooks: StepHooks) -> list[Image.Image]:
+        """Run one batch and return its images in seed order."""
+
+    def unload(self, loaded: LoadedCheckpoint) -> None:
+        """Release every reference to the model's weights."""

@@ -1,0 +1,23 @@
+"""AppContext: the one object that carries the application's services."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .generation import GenerationService
+from .model_catalog import ModelCatalog
+from .model_manager import ModelManager
+from .paths import Paths
+from .progress import ProgressTracker
+from .settings import SettingsStore
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """Built once by ``modules.bootstrap``; handlers close over it instead of reading globals."""
+
+    paths: Paths
+    settings: SettingsStore
+    catalog: ModelCatalog
+    models: ModelManager
+    generation: GenerationService
+    progress: ProgressTracker

@@ -1,0 +1,38 @@
+"""Typed errors raised by the core and mapped to UI messages and HTTP codes at the edges."""
+from __future__ import annotations
+
+
+class WebUIError(Exception):
+    """Base class of every error a user may see; the message is shown as is."""
+
+
+class InvalidRequest(WebUIError):
+    """A request field is out of range or malformed (HTTP 422)."""
+
+
+class SamplerNotFound(InvalidRequest):
+    """A sampler or schedule name matches nothing we offer (HTTP 400)."""
+
+
+class ModelNotFound(WebUIError):
+    """No model matches the requested name, hash or title (HTTP 404)."""
+
+
+class UnsupportedModel(WebUIError):
+    """A model file exists but cannot be loaded: unknown layout, unsafe or corrupt file (HTTP 422)."""
+
+
+class NoModelLoaded(WebUIError):
+    """Generation was asked for while no checkpoint is available (HTTP 409)."""
+
+
+class Busy(WebUIError):
+    """The server refuses to queue more work right now (HTTP 409)."""
+
+
+class OutOfMemory(WebUIError):
+    """The device ran out of memory; the job was abandoned and memory released (HTTP 507)."""
+
+
+class ExtensionFailed(WebUIError):
+    """An extension raised; the message names the extension (HTTP 500)."""

@@ -1,0 +1,124 @@
+"""GenerationService: the txt2img flow as named steps shared by the UI and the API."""
+from __future__ import annotations
+
+import datetime
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from PIL import Image
+
+from . import infotext, seeds
+from .backend import LoadedCheckpoint, StepHooks
+from .model_manager import ModelManager
+from .output_writer import OutputWriter
+from .params import GenerationJob, Txt2ImgRequest
+from .paths import Paths
+from .progress import CancelToken, ProgressTracker
+from .results import GeneratedImage, GenerationResult
+from .samplers import effective_schedule, resolve_sampler
+from .settings import Settings, SettingsStore
+from .validation import validate_txt2img
+from .version import APP_VERSION
+
+
+@dataclass(frozen=True)
+class _Plan:
+    request: Txt2ImgRequest
+    settings: Settings
+    jobs: tuple[GenerationJob, ...]
+    timestamp: str
+
+
+class GenerationService:
+    """Runs jobs one at a time (one FIFO lock for UI and API) and saves what they make."""
+
+    def __init__(self, *, models: ModelManager, settings: SettingsStore, paths: Paths,
+                 progress: ProgressTracker, clock: Callable[[], datetime.datetime] = datetime.datetime.now):
+        self._models, self._settings, self._paths = models, settings, paths
+        self._progress, self._clock = progress, clock
+        self._writer = OutputWriter(paths.outputs_root)
+        self._lock = threading.Lock()
+
+    @property
+    def work_lock(self) -> threading.Lock:
+        """The lock every job and model switch takes, so nothing fights over the device."""
+        return self._lock
+
+    def txt2img(self, request: Txt2ImgRequest) -> GenerationResult:
+        """Validate, resolve seeds and sampler, load the model, sample each batch, write infotext and files."""
+        plan = self._plan(request)
+        with self._lock:
+            token = self._progress.begin("txt2img", job_count=len(plan.jobs), timestamp=plan.timestamp)
+            try:
+                loaded = self._models.ensure(request.checkpoint)
+                return self._run(plan, loaded, token)
+            finally:
+                self._progress.finish()
+
+    def _plan(self, request: Txt2ImgRequest) -> _Plan:
+        validate_txt2img(request)
+        settings = self._settings.current().with_overrides(request.override_settings)
+        sampler, schedule = resolve_sampler(request.sampler_name, request.scheduler)
+        schedule = effective_schedule(sampler, schedule)
+        all_seeds = seeds.image_seeds(seeds.resolve_seed(request.seed), request.batch_size * request.n_iter)
+        jobs = tuple(
+            GenerationJob(prompt=request.prompt, negative_prompt=request.negative_prompt, steps=request.steps,
+                          sampler=sampler, schedule=schedule, cfg_scale=request.cfg_scale, width=request.width,
+                          height=request.height, seeds=all_seeds[i * request.batch_size:(i + 1) * request.batch_size],
+                          eta=_eta(sampler.name, settings))
+            for i in range(request.n_iter))
+        return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"))
+
+    def _run(self, plan: _Plan, loaded: LoadedCheckpoint, token: CancelToken) -> GenerationResult:
+        made: list[GeneratedImage] = []
+        for number, job in enumerate(plan.jobs):
+            if token.cancelled:
+                break
+            self._progress.begin_batch(number, job.steps)
+            images = self._models.generate(loaded, job, StepHooks(on_step=self._progress.step, cancel=token))
+            made += [self._finish_image(plan, loaded, job, img, seed) for img, seed in zip(images, job.seeds)]
+        first = plan.jobs[0]
+        return GenerationResult(
+            images=tuple(made), prompt=first.prompt, negative_prompt=first.negative_prompt, seed=first.seeds[0],
+            sampler_name=first.sampler.name, schedule_label=first.schedule.label, steps=first.steps,
+            cfg_scale=first.cfg_scale, width=first.width, height=first.height,
+            batch_size=plan.request.batch_size, model_name=loaded.record.stem, model_hash=loaded.record.short_hash,
+            job_timestamp=plan.timestamp, interrupted=token.cancelled)
+
+    def _finish_image(self, plan: _Plan, loaded: LoadedCheckpoint, job: GenerationJob,
+                      image: Image.Image, seed: int) -> GeneratedImage:
+        text = build_infotext(job, seed, loaded, plan.settings)
+        path = None
+        if plan.request.save_images and plan.settings.get("samples_save"):
+            folder = self._output_folder(plan.settings)
+            pnginfo = text if plan.settings.get("enable_pnginfo") else None
+            path = self._writer.save_png(image, folder, seed=seed, infotext=pnginfo)
+        return GeneratedImage(image=image, seed=seed, infotext=text, path=path)
+
+    def _output_folder(self, settings: Settings):
+        base = settings.get("outdir_samples") or settings.get("outdir_txt2img_samples")
+        folder = self._paths.resolve_output_dir(str(base))
+        if settings.get("save_to_dirs"):
+            folder = folder / self._clock().date().isoformat()
+        return folder
+
+
+def _eta(sampler_name: str, settings: Settings) -> float | None:
+    if sampler_name in ("DDIM", "PLMS", "UniPC"):
+        return float(settings.get("eta_ddim"))
+    return None
+
+
+def build_infotext(job: GenerationJob, seed: int, loaded: LoadedCheckpoint, settings: Settings) -> str:
+    """The A1111 ``parameters`` text for one image of ``job``."""
+    fixed: dict[str, object] = {
+        "Steps": job.steps, "Sampler": job.sampler.name, "Schedule type": job.schedule.label,
+        "CFG scale": job.cfg_scale, "Seed": seed, "Size": f"{job.width}x{job.height}",
+        "Model hash": loaded.record.short_hash if settings.get("add_model_hash_to_info") else None,
+        "Model": loaded.record.stem if settings.get("add_model_name_to_info") else None,
+        "RNG": "CPU",
+    }
+    version = APP_VERSION if settings.get("add_version_to_infotext") else None
+    fields = infotext.order_fields(fixed, [], version)
+    return infotext.format_infotext(job.prompt, job.negative_prompt, fields)

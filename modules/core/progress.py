@@ -1,0 +1,101 @@
+"""Thread-safe job progress and cancellation shared by the UI, the API and the backend."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+
+class CancelToken:
+    """A flag the backend polls between sampling steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the running job to stop at the next step."""
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether cancellation was asked for."""
+        return self._event.is_set()
+
+
+@dataclass(frozen=True)
+class ProgressSnapshot:
+    """A consistent view of the current job for ``/progress`` and the UI."""
+
+    job: str
+    job_count: int
+    job_no: int
+    sampling_step: int
+    sampling_steps: int
+    progress: float
+    eta_relative: float
+    interrupted: bool
+    job_timestamp: str
+    textinfo: str
+
+
+class ProgressTracker:
+    """Records what the single running job is doing; readers never wait for the GPU lock."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._reset()
+
+    def _reset(self) -> None:
+        self._job, self._job_count, self._job_no = "", 0, 0
+        self._step, self._steps, self._started = 0, 0, 0.0
+        self._token = CancelToken()
+        self._timestamp, self._textinfo = "", ""
+
+    def begin(self, job: str, *, job_count: int, timestamp: str) -> CancelToken:
+        """Start tracking a job of ``job_count`` batches; returns its cancel token."""
+        with self._lock:
+            self._reset()
+            self._job, self._job_count = job, job_count
+            self._started, self._timestamp = self._clock(), timestamp
+            return self._token
+
+    def begin_batch(self, job_no: int, steps: int) -> None:
+        """Mark the start of batch ``job_no`` with ``steps`` sampling steps."""
+        with self._lock:
+            self._job_no, self._step, self._steps = job_no, 0, steps
+
+    def step(self, step: int) -> None:
+        """Record that ``step`` sampling steps of the current batch are done."""
+        with self._lock:
+            self._step = max(self._step, min(step, self._steps))
+
+    def set_text(self, text: str) -> None:
+        """Set the human-readable status line."""
+        with self._lock:
+            self._textinfo = text
+
+    def finish(self) -> None:
+        """Return to idle."""
+        with self._lock:
+            self._reset()
+
+    def interrupt(self) -> None:
+        """Cancel the running job, if any."""
+        with self._lock:
+            self._token.cancel()
+
+    def snapshot(self) -> ProgressSnapshot:
+        """Current progress in [0, 1] with an ETA in seconds."""
+        with self._lock:
+            total = max(1, self._job_count * max(1, self._steps))
+            done = self._job_no * max(1, self._steps) + self._step
+            progress = min(1.0, done / total) if self._job_count else 0.0
+            elapsed = self._clock() - self._started if self._job_count else 0.0
+            eta = elapsed / progress - elapsed if progress > 0 else 0.0
+            return ProgressSnapshot(
+                job=self._job, job_count=self._job_count, job_no=self._job_no,
+                sampling_step=self._step, sampling_steps=self._steps, progress=progress,
+                eta_relative=eta, interrupted=self._token.cancelled,
+                job_timestamp=self._timestamp, textinfo=self._textinfo,
+            )

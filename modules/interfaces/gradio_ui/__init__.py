@@ -1,0 +1,1 @@
+"""modules/interfaces/gradio_ui package."""

@@ -1,0 +1,55 @@
+"""The Settings tab: every setting grouped by section, saved to config.json with "Apply settings"."""
+from __future__ import annotations
+
+import gradio as gr
+
+from modules.core.context import AppContext
+from modules.core.settings import SETTING_SPECS, SettingSpec
+
+from .errors import shown_to_user
+
+HIDDEN = {"sd_model_checkpoint", "sd_checkpoint_hash"}
+
+
+def _component(spec: SettingSpec, value: object):
+    kwargs = {"label": spec.label, "value": value, "elem_id": f"setting_{spec.key}"}
+    if spec.choices:
+        return gr.Dropdown(choices=list(spec.choices), **kwargs)
+    if spec.kind is bool:
+        return gr.Checkbox(**kwargs)
+    if spec.kind in (int, float):
+        return gr.Number(precision=0 if spec.kind is int else None, **kwargs)
+    return gr.Textbox(**kwargs)
+
+
+def build_settings_tab(ctx: AppContext) -> None:
+    """Lay out one group per section and wire the Apply button."""
+    current = ctx.settings.current()
+    specs = [s for s in SETTING_SPECS if s.key not in HIDDEN]
+    components = {}
+    apply = gr.Button("Apply settings", variant="primary", elem_id="settings_submit")
+    result = gr.Markdown("", elem_id="settings_result")
+    for section in dict.fromkeys(s.section for s in specs):
+        with gr.Group():
+            gr.Markdown(f"### {section}")
+            for spec in (s for s in specs if s.section == section):
+                components[spec.key] = _component(spec, current.get(spec.key))
+    keys = {id(comp): key for key, comp in components.items()}
+
+    def apply_settings(values: dict) -> str:
+        before = ctx.settings.current()
+        changes = {keys[id(comp)]: _typed(components, keys[id(comp)], value) for comp, value in values.items()}
+        changes = {k: v for k, v in changes.items() if before.get(k) != v}
+        shown_to_user(lambda: ctx.settings.update(changes))
+        return f"{len(changes)} settings changed." if changes else "No settings changed."
+
+    apply.click(apply_settings, inputs=set(components.values()), outputs=result)
+
+
+def _typed(components: dict, key: str, value: object) -> object:
+    spec = next(s for s in SETTING_SPECS if s.key == key)
+    if spec.kind is int and value is not None:
+        return int(value)
+    if spec.kind is float and value is not None:
+        return float(value)
+    return value

@@ -1,0 +1,128 @@
+"""The txt2img tab, laid out like A1111: prompts on top, controls left, gallery and info right."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import gradio as gr
+
+from modules.core.context import AppContext
+from modules.core.params import Txt2ImgRequest
+from modules.core.results import GenerationResult
+from modules.core.samplers import SAMPLERS, SCHEDULES
+
+from .errors import shown_to_user
+
+
+@dataclass(frozen=True)
+class Txt2ImgTab:
+    """Components other tabs and the page-load handler need."""
+
+    prompt: gr.Textbox
+    sampler: gr.Dropdown
+    scheduler: gr.Dropdown
+    steps: gr.Slider
+
+
+def _number(value: float) -> float | int:
+    """Slider values that are whole numbers print as A1111's UI does (``CFG scale: 7``)."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _layout() -> dict:
+    c: dict = {}
+    with gr.Row():
+        with gr.Column(scale=6):
+            c["prompt"] = gr.Textbox(label="Prompt", lines=3, placeholder="Prompt", elem_id="txt2img_prompt")
+            c["negative_prompt"] = gr.Textbox(label="Negative prompt", lines=2, placeholder="Negative prompt",
+                                              elem_id="txt2img_neg_prompt")
+        with gr.Column(scale=1, min_width=160):
+            c["generate"] = gr.Button("Generate", variant="primary", elem_id="txt2img_generate")
+            c["interrupt"] = gr.Button("Interrupt", elem_id="txt2img_interrupt")
+    with gr.Row():
+        with gr.Column(scale=1):
+            _controls(c)
+        with gr.Column(scale=1):
+            c["gallery"] = gr.Gallery(label="Output", elem_id="txt2img_gallery", columns=2, height=512)
+            c["info"] = gr.Textbox(label="Generation info", lines=4, interactive=False,
+                                   elem_id="txt2img_generation_info")
+    return c
+
+
+def _controls(c: dict) -> None:
+    with gr.Row():
+        c["sampler"] = gr.Dropdown(label="Sampling method", choices=[s.name for s in SAMPLERS],
+                                   value="DPM++ 2M", elem_id="txt2img_sampling")
+        c["scheduler"] = gr.Dropdown(label="Schedule type", choices=[s.label for s in SCHEDULES],
+                                     value="Automatic", elem_id="txt2img_scheduler")
+    c["steps"] = gr.Slider(1, 150, value=20, step=1, label="Sampling steps", elem_id="txt2img_steps")
+    with gr.Row():
+        c["width"] = gr.Slider(64, 2048, value=512, step=8, label="Width", elem_id="txt2img_width")
+        c["height"] = gr.Slider(64, 2048, value=512, step=8, label="Height", elem_id="txt2img_height")
+    with gr.Row():
+        c["n_iter"] = gr.Slider(1, 100, value=1, step=1, label="Batch count", elem_id="txt2img_batch_count")
+        c["batch_size"] = gr.Slider(1, 8, value=1, step=1, label="Batch size", elem_id="txt2img_batch_size")
+    c["cfg_scale"] = gr.Slider(1, 30, value=7, step=0.5, label="CFG Scale", elem_id="txt2img_cfg_scale")
+    with gr.Row():
+        c["seed"] = gr.Number(label="Seed", value=-1, precision=0, elem_id="txt2img_seed", scale=4)
+        c["random_seed"] = gr.Button("🎲", elem_id="txt2img_random_seed", scale=0, min_width=40)
+        c["reuse_seed"] = gr.Button("♻️", elem_id="txt2img_reuse_seed", scale=0, min_width=40)
+    c["last_seed"] = gr.State(-1)
+
+
+def _request(v: dict) -> Txt2ImgRequest:
+    return Txt2ImgRequest(
+        prompt=v["prompt"] or "", negative_prompt=v["negative_prompt"] or "", steps=int(v["steps"]),
+        sampler_name=v["sampler"], scheduler=v["scheduler"], cfg_scale=_number(v["cfg_scale"]),
+        width=int(v["width"]), height=int(v["height"]), seed=int(v["seed"] if v["seed"] is not None else -1),
+        batch_size=int(v["batch_size"]), n_iter=int(v["n_iter"]), source="ui")
+
+
+def _run_with_progress(ctx: AppContext, request: Txt2ImgRequest, progress: gr.Progress) -> GenerationResult:
+    """Generate in a worker thread while this one reports steps and ETA to the browser."""
+    box: dict = {}
+
+    def work():
+        try:
+            box["result"] = ctx.generation.txt2img(request)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the UI thread below
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="txt2img", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        snap = ctx.progress.snapshot()
+        if snap.sampling_steps:
+            desc = f"Step {snap.sampling_step}/{snap.sampling_steps}, ETA {snap.eta_relative:.0f}s"
+            progress(snap.progress, desc=desc)
+        else:
+            progress(0.0, desc="Loading model..." if ctx.models.loaded is None else "Waiting...")
+        worker.join(0.25)
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def build_txt2img_tab(ctx: AppContext) -> Txt2ImgTab:
+    """Lay out the tab and wire its events."""
+    c = _layout()
+    inputs = {c[k] for k in ("prompt", "negative_prompt", "sampler", "scheduler", "steps", "width", "height",
+                             "n_iter", "batch_size", "cfg_scale", "seed")}
+    names = {id(c[k]): k for k in c}
+
+    def generate(values: dict, progress=gr.Progress()):
+        v = {names[id(comp)]: value for comp, value in values.items()}
+        result = shown_to_user(lambda: _run_with_progress(ctx, _request(v), progress))
+        gallery = [(img.image, f"Seed {img.seed}") for img in result.images]
+        info = result.infotexts[0] if result.infotexts else ""
+        return gallery, info, result.seed
+
+    c["generate"].click(generate, inputs=inputs, outputs=[c["gallery"], c["info"], c["last_seed"]],
+                        concurrency_limit=1, concurrency_id="gpu")
+    c["prompt"].submit(generate, inputs=inputs, outputs=[c["gallery"], c["info"], c["last_seed"]],
+                       concurrency_limit=1, concurrency_id="gpu")
+    c["interrupt"].click(lambda: ctx.progress.interrupt(), queue=False)
+    c["random_seed"].click(lambda: -1, outputs=c["seed"], queue=False)
+    c["reuse_seed"].click(lambda last: last, inputs=c["last_seed"], outputs=c["seed"], queue=False)
+    return Txt2ImgTab(prompt=c["prompt"], sampler=c["sampler"], scheduler=c["scheduler"], steps=c["steps"])

@@ -1,0 +1,104 @@
+"""Pydantic bodies of ``/sdapi/v1`` with A1111's field names and defaults, converted explicitly to core types."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import Any
+
+from PIL.PngImagePlugin import PngInfo
+from pydantic import BaseModel, ConfigDict
+
+from modules.core.params import Txt2ImgRequest
+from modules.core.results import GenerationResult
+from modules.core.version import APP_VERSION
+
+
+class Txt2ImgBody(BaseModel):
+    """``POST /sdapi/v1/txt2img``: every field optional, ``null`` means the default, unknown keys ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    prompt: str | None = ""
+    negative_prompt: str | None = ""
+    styles: list[str] | None = None
+    seed: int | None = -1
+    subseed: int | None = -1
+    subseed_strength: float | None = 0
+    seed_resize_from_h: int | None = -1
+    seed_resize_from_w: int | None = -1
+    sampler_name: str | None = None
+    sampler_index: str | None = "Euler"
+    scheduler: str | None = None
+    batch_size: int | None = 1
+    n_iter: int | None = 1
+    steps: int | None = 50
+    cfg_scale: float | None = 7.0
+    width: int | None = 512
+    height: int | None = 512
+    restore_faces: bool | None = None
+    tiling: bool | None = None
+    do_not_save_samples: bool | None = False
+    do_not_save_grid: bool | None = False
+    eta: float | None = None
+    override_settings: dict[str, Any] | None = None
+    override_settings_restore_afterwards: bool | None = True
+    disable_extra_networks: bool | None = False
+    enable_hr: bool | None = False
+    denoising_strength: float | None = None
+    send_images: bool | None = True
+    save_images: bool | None = False
+
+    def to_core(self) -> Txt2ImgRequest:
+        """The core request; nulls become defaults."""
+        defaults = Txt2ImgBody()
+        v = {name: (getattr(self, name) if getattr(self, name) is not None else getattr(defaults, name))
+             for name in type(self).model_fields}
+        overrides = dict(v["override_settings"] or {})
+        checkpoint = overrides.pop("sd_model_checkpoint", None)
+        return Txt2ImgRequest(
+            prompt=v["prompt"], negative_prompt=v["negative_prompt"], steps=v["steps"],
+            sampler_name=self.sampler_name or v["sampler_index"], scheduler=self.scheduler,
+            cfg_scale=v["cfg_scale"], width=v["width"], height=v["height"], seed=v["seed"],
+            batch_size=v["batch_size"], n_iter=v["n_iter"],
+            save_images=bool(v["save_images"]) and not v["do_not_save_samples"],
+            checkpoint=checkpoint, override_settings=overrides, source="api",
+        )
+
+
+def encode_png(image) -> str:
+    """Raw base64 PNG (no data-URL prefix: webuiapi would decode a prefixed string to garbage)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def encode_png_with_info(image, infotext: str) -> str:
+    """Raw base64 PNG carrying the ``parameters`` chunk."""
+    info = PngInfo()
+    info.add_text("parameters", infotext)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def info_payload(result: GenerationResult, body: Txt2ImgBody) -> str:
+    """The ``info`` field: a JSON string with A1111's keys."""
+    info = {
+        "prompt": result.prompt, "all_prompts": [result.prompt] * len(result.images),
+        "negative_prompt": result.negative_prompt,
+        "all_negative_prompts": [result.negative_prompt] * len(result.images),
+        "seed": result.seed, "all_seeds": result.all_seeds, "subseed": -1,
+        "all_subseeds": [-1] * len(result.images), "subseed_strength": 0,
+        "width": result.width, "height": result.height, "sampler_name": result.sampler_name,
+        "cfg_scale": result.cfg_scale, "steps": result.steps, "batch_size": result.batch_size,
+        "restore_faces": False, "face_restoration_model": None,
+        "sd_model_name": result.model_name, "sd_model_hash": result.model_hash,
+        "sd_vae_name": None, "sd_vae_hash": None,
+        "seed_resize_from_w": -1, "seed_resize_from_h": -1, "denoising_strength": body.denoising_strength,
+        "extra_generation_params": {"Schedule type": result.schedule_label},
+        "index_of_first_image": 0, "infotexts": result.infotexts, "styles": body.styles or [],
+        "job_timestamp": result.job_timestamp, "clip_skip": 1,
+        "is_using_inpainting_conditioning": False, "version": APP_VERSION,
+    }
+    return json.dumps(info, ensure_ascii=False)

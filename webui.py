@@ -1,0 +1,37 @@
+"""Start the web UI: parse flags, build the app, serve it (see ``python webui.py --help``)."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point used by ``launch.py``, ``webui.sh`` and ``webui.bat``."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from modules.interfaces import cli
+
+    options = cli.parse(sys.argv[1:] if argv is None else argv, os.environ,
+                        install_dir=Path(__file__).resolve().parent)
+    logging.basicConfig(level=(options.loglevel or "INFO").upper(), format="%(levelname)s %(name)s: %(message)s")
+    for flag in options.unknown_args:
+        logging.warning("Ignoring unknown command-line argument: %s", flag)
+    from modules import bootstrap  # heavy imports (torch, diffusers) only after --help has been handled
+    import uvicorn
+
+    ctx = bootstrap.create_context(options)
+    app = bootstrap.create_app(ctx, api=options.api or options.nowebui, ui=not options.nowebui)
+    bootstrap.load_initial_model(ctx, options)
+    config = uvicorn.Config(app, host=options.bind_host, port=options.effective_port, log_level="warning",
+                            timeout_keep_alive=options.timeout_keep_alive or 30)
+    server = uvicorn.Server(config)
+    shown_host = "127.0.0.1" if options.bind_host in ("0.0.0.0", "127.0.0.1") else options.bind_host
+    print(f"Running on local URL:  http://{shown_host}:{options.effective_port}", flush=True)
+    server.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
