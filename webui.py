@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 
@@ -28,9 +30,18 @@ def main(argv: list[str] | None = None) -> int:
                             timeout_keep_alive=options.timeout_keep_alive or 30)
     server = uvicorn.Server(config)
     shown_host = "127.0.0.1" if options.bind_host in ("0.0.0.0", "127.0.0.1") else options.bind_host
-    print(f"Running on local URL:  http://{shown_host}:{options.effective_port}", flush=True)
+    threading.Thread(target=_announce, args=(server, f"http://{shown_host}:{options.effective_port}"),
+                     daemon=True).start()
     server.run()
     return 0
+
+
+def _announce(server, url: str) -> None:
+    """Print A1111's start-up line once the socket is really listening."""
+    while not server.started and not server.should_exit:
+        time.sleep(0.05)
+    if server.started:
+        print(f"Running on local URL:  {url}", flush=True)
 
 
 if __name__ == "__main__":

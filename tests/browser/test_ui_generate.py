@@ -1,0 +1,79 @@
+"""A real browser against a real server: no checkpoint notice, drop one in, refresh, generate, read the info."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, install_checkpoint
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.browser
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(data_dir, tmp_path):
+    port = _free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", COMMANDLINE_ARGS="")
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, str(REPO / "webui.py"), "--data-dir", str(data_dir), "--port", str(port),
+                             "--use-cpu", "all", "--precision", "full"], cwd=REPO, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    text = ""
+    while time.time() < deadline and proc.poll() is None:
+        text = (tmp_path / "server.log").read_text()
+        if f"Running on local URL:  http://127.0.0.1:{port}" in text:
+            break
+        time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"server did not start:\n{text}")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
+def test_drop_in_checkpoint_and_generate(server, data_dir, tiny_checkpoint, tmp_path):
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        page.goto(server)
+        notice = page.locator("#no_checkpoint_notice")
+        playwright_api.expect(notice).to_contain_text("No checkpoint found", timeout=30_000)
+        install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
+        page.locator("#refresh_sd_model_checkpoint").click()
+        playwright_api.expect(notice).not_to_contain_text("No checkpoint found", timeout=30_000)
+        for elem, value in (("txt2img_steps", "3"), ("txt2img_width", "64"), ("txt2img_height", "64")):
+            box = page.locator(f"#{elem} input[type=number]")
+            box.fill(value)
+            box.press("Enter")
+        page.locator("#txt2img_prompt textarea").fill("a red circle at the top left")
+        page.locator("#txt2img_generate").click()
+        info = page.locator("#txt2img_generation_info textarea")
+        playwright_api.expect(info).to_have_value(re.compile(r"\nSteps: 3, "), timeout=120_000)
+        assert info.input_value().splitlines()[-1].startswith("Steps:")
+        assert info.input_value().startswith("a red circle at the top left")
+        playwright_api.expect(page.locator("#txt2img_gallery img").first).to_be_visible(timeout=30_000)
+        if os.environ.get("SCREENSHOT_PATH"):
+            page.screenshot(path=os.environ["SCREENSHOT_PATH"], full_page=True)
+        browser.close()
+    saved = list((data_dir / "outputs" / "txt2img-images").rglob("*.png"))
+    assert len(saved) == 1 and saved[0].name.endswith(".png")
