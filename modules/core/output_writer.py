@@ -1,0 +1,131 @@
+"""Save generated images as A1111 does: numbered names, a `parameters` chunk, atomic writes under the outputs root."""
+from __future__ import annotations
+
+import datetime
+import os
+import threading
+import uuid
+from pathlib import Path
+
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from modules.core.errors import InvalidRequest
+
+_INVALID_FILENAME_CHARS = frozenset('#<>:"/\\|?*\n\r\t')
+_MAX_PART_BYTES = 200  # keeps "<number>-<part>.<ext>" under the usual 255-byte file-name limit
+
+
+def next_image_number(folder: Path) -> int:
+    """Return 1 + the largest leading integer among the folder's file names (0 if none or no folder).
+
+    The leading integer is the part of the name before the first "-" and the extension, as in A1111.
+    """
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    largest = -1
+    for name in names:
+        head = os.path.splitext(name)[0].split("-")[0]
+        if head.isascii() and head.isdigit():
+            largest = max(largest, int(head))
+    return largest + 1
+
+
+def sanitize_filename_part(text: str, max_len: int = 128, *, replace_spaces: bool = True) -> str:
+    """Make text safe as part of a file name: A1111's character rules, length limits, no leading/trailing junk.
+
+    >>> sanitize_filename_part('a cat: "fluffy"/<2>?')
+    'a_cat___fluffy___2__'
+    >>> sanitize_filename_part("  dots... ", replace_spaces=False)
+    'dots'
+    """
+    if replace_spaces:
+        text = text.replace(" ", "_")
+    text = "".join("_" if c in _INVALID_FILENAME_CHARS or ord(c) < 32 or c == "\x7f" else c for c in text)
+    text = text.lstrip(" ")[:max_len]
+    while len(text.encode("utf-8")) > _MAX_PART_BYTES:
+        text = text[:-1]
+    return text.rstrip(" .")
+
+
+def dated_folder(base: Path, today: datetime.date) -> Path:
+    """Return the dated subfolder A1111 uses with `save_to_dirs` and the default `[date]` pattern.
+
+    >>> dated_folder(Path("outputs/txt2img-images"), datetime.date(2024, 7, 27)).as_posix()
+    'outputs/txt2img-images/2024-07-27'
+    """
+    return Path(base) / today.isoformat()
+
+
+class OutputWriter:
+    """Writes images under one outputs root; a lock keeps concurrent saves from taking the same number."""
+
+    def __init__(self, root: Path):
+        self._root = Path(root)
+        self._lock = threading.Lock()
+
+    def save_png(self, image: Image.Image, folder: Path, *, seed: int, infotext: str | None) -> Path:
+        """Save `image` as `<folder>/<NNNNN>-<seed>.png` with the infotext chunk (if any); return the path.
+
+        A relative folder is taken relative to the root; a folder outside the root is refused.
+        """
+        target = self.confine(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        pnginfo = None
+        if infotext is not None:
+            pnginfo = PngInfo()
+            pnginfo.add_text("parameters", infotext)
+        temp = _write_temp_png(image, target, pnginfo)
+        try:
+            with self._lock:
+                number = next_image_number(target)
+                while (path := target / f"{number:05}-{int(seed)}.png").exists():
+                    number += 1
+                os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(target)
+        return path
+
+    def confine(self, folder: Path) -> Path:
+        """Return `folder` as an absolute path inside the root, or raise InvalidRequest.
+
+        The check is lexical (`..` and absolute paths), so folders the user symlinked elsewhere keep working.
+        """
+        root = Path(os.path.abspath(self._root))
+        target = Path(os.path.abspath(root / folder))
+        if not target.is_relative_to(root):
+            raise InvalidRequest(f"Output folder {folder} is outside the outputs folder {root}")
+        return target
+
+
+def _write_temp_png(image: Image.Image, folder: Path, pnginfo: PngInfo | None) -> Path:
+    temp = folder / f".tmp-{uuid.uuid4().hex}.png"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            image.save(stream, format="PNG", pnginfo=pnginfo)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
