@@ -1,0 +1,262 @@
+"""Settings: typed A1111 setting specs, immutable snapshots and an atomic, thread-safe `config.json` store."""
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Callable, Mapping, Sequence
+
+from modules.core.errors import InvalidRequest, WebUIError
+from modules.core.samplers import SAMPLERS, SCHEDULES
+
+log = logging.getLogger(__name__)
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting: key, default, label and section for the UI, type, allowed values and API policy."""
+
+    key: str
+    default: object
+    label: str
+    section: str
+    kind: type
+    choices: tuple | None = None
+    api_settable: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+_SAVE, _PATHS, _DIRS = "Saving images/grids", "Paths for saving", "Saving to a directory"
+_SD, _INFO, _SAMPLING, _DEFAULTS = "Stable Diffusion", "Infotext", "Sampler parameters", "Generation defaults"
+
+SETTING_SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("samples_save", True, "Always save all generated images", _SAVE, bool),
+    SettingSpec("samples_format", "png", "File format for images", _SAVE, str),
+    SettingSpec("samples_filename_pattern", "", "Images filename pattern", _SAVE, str, api_settable=False),
+    SettingSpec("save_images_add_number", True, "Add number to filename when saving", _SAVE, bool),
+    SettingSpec("enable_pnginfo", True, "Save text information about generation parameters as chunks to png files",
+                _SAVE, bool),
+    SettingSpec("outdir_samples", "", "Output directory for images; if empty, defaults to three directories below",
+                _PATHS, str, api_settable=False),
+    SettingSpec("outdir_txt2img_samples", "outputs/txt2img-images", "Output directory for txt2img images", _PATHS,
+                str, api_settable=False),
+    SettingSpec("outdir_img2img_samples", "outputs/img2img-images", "Output directory for img2img images", _PATHS,
+                str, api_settable=False),
+    SettingSpec("outdir_extras_samples", "outputs/extras-images", "Output directory for images from extras tab",
+                _PATHS, str, api_settable=False),
+    SettingSpec("outdir_txt2img_grids", "outputs/txt2img-grids", "Output directory for txt2img grids", _PATHS, str,
+                api_settable=False),
+    SettingSpec("outdir_img2img_grids", "outputs/img2img-grids", "Output directory for img2img grids", _PATHS, str,
+                api_settable=False),
+    SettingSpec("save_to_dirs", True, "Save images to a subdirectory", _DIRS, bool),
+    SettingSpec("directories_filename_pattern", "[date]", "Directory name pattern", _DIRS, str, api_settable=False),
+    SettingSpec("sd_model_checkpoint", None, "Stable Diffusion checkpoint", _SD, str),
+    SettingSpec("sd_checkpoint_hash", "", "SHA256 hash of the current checkpoint", _SD, str),
+    SettingSpec("sd_checkpoints_limit", 1, "Maximum number of checkpoints loaded at the same time", _SD, int,
+                minimum=1, maximum=10),
+    SettingSpec("CLIP_stop_at_last_layers", 1, "Clip skip", _SD, int, minimum=1, maximum=12),
+    SettingSpec("randn_source", "CPU", "Random number generator source", _SD, str, choices=("GPU", "CPU")),
+    SettingSpec("add_model_hash_to_info", True, "Add model hash to infotext", _INFO, bool),
+    SettingSpec("add_model_name_to_info", True, "Add model name to infotext", _INFO, bool),
+    SettingSpec("add_version_to_infotext", True, "Add program version to infotext", _INFO, bool),
+    SettingSpec("eta_ddim", 0.0, "Eta for DDIM", _SAMPLING, float, minimum=0.0, maximum=1.0),
+    SettingSpec("eta_ancestral", 1.0, "Eta for k-diffusion samplers", _SAMPLING, float, minimum=0.0, maximum=1.0),
+    SettingSpec("default_sampler", "DPM++ 2M", "Default sampling method", _DEFAULTS, str,
+                choices=tuple(s.name for s in SAMPLERS)),
+    SettingSpec("default_scheduler", "Automatic", "Default schedule type", _DEFAULTS, str,
+                choices=tuple(s.label for s in SCHEDULES)),
+    SettingSpec("default_steps", 20, "Default sampling steps", _DEFAULTS, int, minimum=1, maximum=150),
+)
+
+
+def validate_value(spec: SettingSpec, value: object) -> object:
+    """Return `value` checked against the spec (int accepted for float settings), or raise InvalidRequest.
+
+    >>> validate_value(SettingSpec("eta", 0.0, "Eta", "S", float), 1)
+    1.0
+    """
+    if value is None and spec.default is None:
+        return None
+    if spec.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, spec.kind) or (isinstance(value, bool) and spec.kind is not bool):
+        raise InvalidRequest(f"{spec.key}: expected {spec.kind.__name__}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidRequest(f"{spec.key}: value must be finite, got {value!r}")
+    if spec.choices is not None and value not in spec.choices:
+        raise InvalidRequest(f"{spec.key}: {value!r} is not one of {list(spec.choices)}")
+    if spec.minimum is not None and value < spec.minimum:  # type: ignore[operator]
+        raise InvalidRequest(f"{spec.key}: {value!r} is below the minimum {spec.minimum}")
+    if spec.maximum is not None and value > spec.maximum:  # type: ignore[operator]
+        raise InvalidRequest(f"{spec.key}: {value!r} is above the maximum {spec.maximum}")
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class Settings:
+    """An immutable snapshot of every setting: known keys typed, unknown keys from config.json kept."""
+
+    values: Mapping[str, object]
+    specs: Mapping[str, SettingSpec]
+
+    def get(self, key: str, default: object = _MISSING) -> object:
+        """Return a setting's value; raise KeyError for an unknown key unless a default is given."""
+        if key not in self.values:
+            if default is _MISSING:
+                raise KeyError(key)
+            return default
+        return copy.deepcopy(self.values[key])
+
+    def as_dict(self) -> dict:
+        """Return every key with its value (a copy, as written to config.json)."""
+        return copy.deepcopy(dict(self.values))
+
+    def with_overrides(self, overrides: Mapping[str, object] | None) -> Settings:
+        """Return a copy with per-request overrides applied (validated like API changes; never persisted)."""
+        changes = checked_changes(self, overrides or {}, from_api=True)
+        return self._replaced(changes) if changes else self
+
+    def _replaced(self, changes: Mapping[str, object]) -> Settings:
+        return Settings(MappingProxyType({**self.values, **changes}), self.specs)
+
+
+def checked_changes(current: Settings, changes: Mapping[str, object], *, from_api: bool) -> dict[str, object]:
+    """Return the validated changes that differ from `current`; raise InvalidRequest naming the key."""
+    result: dict[str, object] = {}
+    for key, value in changes.items():
+        spec = current.specs.get(key)
+        same = key in current.values and current.values[key] == value
+        if spec is not None and from_api and not spec.api_settable and not same:
+            raise InvalidRequest(f"{key} cannot be changed through the API")
+        if spec is not None:
+            value = validate_value(spec, value)
+        else:
+            _check_json(key, value)
+        if key not in current.values or current.values[key] != value or type(current.values[key]) is not type(value):
+            result[key] = value
+    return result
+
+
+def _check_json(key: str, value: object) -> None:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequest(f"{key}: value is not storable as JSON ({exc})") from exc
+
+
+def _migrate(data: dict) -> None:
+    """Apply A1111's key migrations in place (old keys are kept, as A1111 does)."""
+    if data.get("quicksettings") is not None and data.get("quicksettings_list") is None:
+        data["quicksettings_list"] = [i.strip() for i in str(data["quicksettings"]).split(",")]
+    if isinstance(data.get("ui_reorder"), str) and data["ui_reorder"] and "ui_reorder_list" not in data:
+        data["ui_reorder_list"] = [i.strip() for i in data["ui_reorder"].split(",")]
+    if data.get("sd_vae_as_default") is not None and data.get("sd_vae_overrides_per_model_preferences") is None:
+        data["sd_vae_overrides_per_model_preferences"] = not data["sd_vae_as_default"]
+
+
+def _read_json_object(path: Path) -> dict | None:
+    """Return the JSON object in `path`, {} if the file is missing, None if it is unreadable or corrupt."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+class SettingsStore:
+    """Owns config.json: loads it once, hands out snapshots, validates and persists updates, notifies listeners."""
+
+    def __init__(self, path: Path, specs: Sequence[SettingSpec] = SETTING_SPECS):
+        self._path = Path(path)
+        self._specs = MappingProxyType({s.key: s for s in specs})
+        if len(self._specs) != len(specs):
+            raise ValueError("duplicate setting keys")
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[Settings], None]] = []
+        self._current = self._load()
+
+    def current(self) -> Settings:
+        """Return the current immutable snapshot."""
+        with self._lock:
+            return self._current
+
+    def update(self, changes: Mapping[str, object], *, from_api: bool = False) -> Settings:
+        """Validate and apply changes, persist config.json atomically, notify listeners; return the new snapshot."""
+        with self._lock:
+            changed = checked_changes(self._current, changes, from_api=from_api)
+            if not changed:
+                return self._current
+            new = self._current._replaced(changed)
+            self._save(new)
+            self._current = new
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(new)
+            except Exception:  # a faulty listener must not undo a saved change
+                log.exception("Settings listener %r failed", listener)
+        return new
+
+    def add_listener(self, fn: Callable[[Settings], None]) -> None:
+        """Call `fn(new_settings)` after every successful update."""
+        with self._lock:
+            self._listeners.append(fn)
+
+    def _load(self) -> Settings:
+        data = _read_json_object(self._path)
+        if data is None:
+            self._move_aside()
+            data = {}
+        _migrate(data)
+        values = {key: spec.default for key, spec in self._specs.items()}
+        for key, value in data.items():
+            spec = self._specs.get(key)
+            try:
+                values[key] = validate_value(spec, value) if spec is not None else value
+            except InvalidRequest as exc:
+                log.warning("Bad setting value in %s, using the default: %s", self._path, exc)
+        return Settings(MappingProxyType(values), self._specs)
+
+    def _move_aside(self) -> None:
+        target = self._path.parent / "tmp" / "config.json"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self._path, target)
+            log.warning("%s is corrupt or unreadable; moved it to %s and started with defaults", self._path, target)
+        except OSError as exc:
+            log.warning("%s is corrupt or unreadable (%s); starting with defaults", self._path, exc)
+
+    def _save(self, settings: Settings) -> None:
+        text = json.dumps(settings.as_dict(), indent=4, ensure_ascii=False)
+        try:
+            if _read_json_object(self._path):  # back up the previous file only if it was good
+                _write_atomic(self._path.with_name(self._path.name + ".bak"), self._path.read_bytes())
+            _write_atomic(self._path, text.encode("utf-8"))
+        except OSError as exc:
+            raise WebUIError(f"Could not save settings to {self._path}: {exc}") from exc
