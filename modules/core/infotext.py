@@ -167,8 +167,9 @@ def split_infotext(text: str) -> InfotextParts:
     The last line is the parameter line only if it holds at least 3 items. Never raises; CRLF is read as LF
     and text beyond MAX_INFOTEXT_CHARS is ignored.
 
-    >>> split_infotext("a cat\\r\\nNegative prompt: dog\\nSteps: 20, Sampler: Euler, CFG scale: 7")
-    InfotextParts(prompt='a cat', negative_prompt='dog', fields=(('Steps', '20'), ('Sampler', 'Euler'), ('CFG scale', '7')))
+    >>> parts = split_infotext("a cat\\r\\nNegative prompt: dog\\nSteps: 20, Sampler: Euler, CFG scale: 7")
+    >>> parts.prompt, parts.negative_prompt, parts.fields
+    ('a cat', 'dog', (('Steps', '20'), ('Sampler', 'Euler'), ('CFG scale', '7')))
     >>> split_infotext("a cat\\nSteps: 20, Sampler: Euler").fields
     ()
     """
