@@ -1,6 +1,7 @@
 """Composition root: the one place that knows every layer and wires them into an app."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from pathlib import Path
@@ -34,7 +35,7 @@ def build_paths(options: LaunchOptions) -> Paths:
         vae_dir=_path(options.vae_dir), lora_dir=_path(options.lora_dir),
         embeddings_dir=_path(options.embeddings_dir))
     if options.ui_settings_file:
-        paths = paths.__class__(**{**paths.__dict__, "config_file": Path(options.ui_settings_file).resolve()})
+        paths = dataclasses.replace(paths, config_file=Path(options.ui_settings_file).resolve())
     return paths
 
 

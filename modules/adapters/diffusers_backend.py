@@ -25,7 +25,7 @@ from .devices import DevicePolicy, choose_device, choose_dtype
 from .diffusers_schedulers import make_scheduler
 from .latents import cpu_generators, initial_latents
 from .model_configs import write_config_dir
-from .pipeline_factory import build_pipeline, load_unet, unet_predicts_v
+from .pipeline_factory import ComponentSource, build_pipeline, load_unet, unet_predicts_v
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +70,14 @@ class DiffusersBackend:
         shapes = shapes_of(state)
         with tempfile.TemporaryDirectory(prefix="sd-config-") as tmp:
             config_dir = write_config_dir(family, shapes, self._configs_root, Path(tmp))
-            unet = load_unet(state, config_dir, self.dtype)
+            source = ComponentSource(state=state, config_dir=config_dir,
+                                     tokenizers_root=self._configs_root / "tokenizers", dtype=self.dtype)
+            unet = load_unet(source)
             family = self._resolve_v_prediction(record, family, unet)
             scheduler_config = json.loads(
                 (self._configs_root / family.value / "scheduler" / "scheduler_config.json").read_text("utf-8"))
             scheduler = EulerDiscreteScheduler.from_config(scheduler_config)  # jobs replace it per sampler
-            pipe = build_pipeline(family, state, config_dir, unet, self.dtype, scheduler)
+            pipe = build_pipeline(family, source, unet, scheduler)
         return pipe, family, scheduler_config
 
     @staticmethod

@@ -1,6 +1,8 @@
 """Build a diffusers pipeline from a single-file state dict and a local config folder, never touching the hub."""
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -16,40 +18,52 @@ from modules.core.model_family import ModelFamily
 from .checkpoint_files import StateDict
 
 
-def _model(cls, state: StateDict, config_dir: Path, name: str, dtype: torch.dtype):
-    return cls.from_single_file(state, config=str(config_dir), subfolder=name, local_files_only=True,
-                                torch_dtype=dtype)
+@dataclass(frozen=True)
+class ComponentSource:
+    """Where a checkpoint's components come from: its tensors, its sized configs and the shipped tokenizers."""
+
+    state: StateDict
+    config_dir: Path
+    tokenizers_root: Path
+    dtype: torch.dtype
+
+    def model(self, cls, name: str):
+        """A diffusers model (UNet, VAE) from the single-file weights."""
+        return cls.from_single_file(self.state, config=str(self.config_dir), subfolder=name,
+                                    local_files_only=True, torch_dtype=self.dtype)
+
+    def text_encoder(self, cls, name: str):
+        """A transformers CLIP text model from the single-file weights."""
+        return create_diffusers_clip_model_from_ldm(cls, checkpoint=self.state, subfolder=name,
+                                                    config=str(self.config_dir), torch_dtype=self.dtype,
+                                                    local_files_only=True)
+
+    def tokenizer(self, name: str) -> CLIPTokenizer:
+        """Tokenizers ship once under ``configs/tokenizers/``; each family's ``tokenizers.json`` names its own."""
+        mapping = json.loads((self.config_dir / "tokenizers.json").read_text(encoding="utf-8"))
+        return CLIPTokenizer.from_pretrained(str(self.tokenizers_root / mapping[name]), local_files_only=True)
 
 
-def _text_encoder(cls, state: StateDict, config_dir: Path, name: str, dtype: torch.dtype):
-    return create_diffusers_clip_model_from_ldm(cls, checkpoint=state, subfolder=name, config=str(config_dir),
-                                                torch_dtype=dtype, local_files_only=True)
+def load_unet(source: ComponentSource) -> UNet2DConditionModel:
+    """The UNet alone (loaded first, so SD2's v-prediction test can run before the rest)."""
+    return source.model(UNet2DConditionModel, "unet")
 
 
-def _tokenizer(config_dir: Path, name: str) -> CLIPTokenizer:
-    return CLIPTokenizer.from_pretrained(str(config_dir / name), local_files_only=True)
-
-
-def load_unet(state: StateDict, config_dir: Path, dtype: torch.dtype) -> UNet2DConditionModel:
-    """The UNet alone (used first, so SD2's v-prediction test can run before the rest loads)."""
-    return _model(UNet2DConditionModel, state, config_dir, "unet", dtype)
-
-
-def build_pipeline(family: ModelFamily, state: StateDict, config_dir: Path, unet, dtype: torch.dtype, scheduler):
-    """A txt2img pipeline for ``family`` with every component loaded from ``state``."""
-    vae = _model(AutoencoderKL, state, config_dir, "vae", dtype)
+def build_pipeline(family: ModelFamily, source: ComponentSource, unet, scheduler):
+    """A txt2img pipeline for ``family`` with every component loaded from ``source``."""
+    vae = source.model(AutoencoderKL, "vae")
     if family.is_sdxl:
         return StableDiffusionXLPipeline(
             vae=vae, unet=unet, scheduler=scheduler,
-            text_encoder=_text_encoder(CLIPTextModel, state, config_dir, "text_encoder", dtype),
-            tokenizer=_tokenizer(config_dir, "tokenizer"),
-            text_encoder_2=_text_encoder(CLIPTextModelWithProjection, state, config_dir, "text_encoder_2", dtype),
-            tokenizer_2=_tokenizer(config_dir, "tokenizer_2"),
+            text_encoder=source.text_encoder(CLIPTextModel, "text_encoder"),
+            tokenizer=source.tokenizer("tokenizer"),
+            text_encoder_2=source.text_encoder(CLIPTextModelWithProjection, "text_encoder_2"),
+            tokenizer_2=source.tokenizer("tokenizer_2"),
         )
     return StableDiffusionPipeline(
         vae=vae, unet=unet, scheduler=scheduler,
-        text_encoder=_text_encoder(CLIPTextModel, state, config_dir, "text_encoder", dtype),
-        tokenizer=_tokenizer(config_dir, "tokenizer"),
+        text_encoder=source.text_encoder(CLIPTextModel, "text_encoder"),
+        tokenizer=source.tokenizer("tokenizer"),
         safety_checker=None, feature_extractor=None, requires_safety_checker=False,
     )
 
