@@ -1,0 +1,21 @@
+#!/bin/bash
+#########################################################
+# Uncomment and change the variables below to your need:#
+#########################################################
+
+# Commandline arguments for webui.py, for example: export COMMANDLINE_ARGS="--listen --api --data-dir /srv/sd"
+#export COMMANDLINE_ARGS=""
+
+# python3 executable (Python 3.10-3.12)
+#python_cmd="python3"
+
+# python3 venv without trailing slash (default: venv next to webui.sh; "-" runs without a venv)
+#venv_dir="venv"
+
+# Command that installs torch (default: a CUDA 12.8 build when nvidia-smi works, else torch from PyPI)
+#export TORCH_COMMAND="pip install torch==2.13.0 --extra-index-url https://download.pytorch.org/whl/cu128"
+
+# Requirements file to use for stable-diffusion-webui
+#export REQS_FILE="requirements.txt"
+
+###########################################
