@@ -20,7 +20,7 @@ _V_PARAM = re.compile(r"""^\s*parameterization\s*:\s*["']?v["']?\s*$""", re.MULT
 def probe_family(shapes: Shapes, *, name: str) -> ModelFamily:
     """Return the family in A1111's detection order; SD2 is reported as epsilon (see ``sidecar_v_prediction``).
 
-    >>> probe_family({UNET_IN: (320, 4, 3, 3)}, name="x")
+    >>> probe_family({UNET_IN: (320, 4, 3, 3), "cond_stage_model.transformer.text_model.x": (1,)}, name="x")
     <ModelFamily.SD1: 'sd15'>
     >>> probe_family({UNET_IN: (320, 9, 3, 3), SD2_OPENCLIP: (3072, 1024)}, name="x")
     <ModelFamily.SD2_INPAINT: 'sd2-inpaint'>

@@ -16,7 +16,7 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
         bar = build_model_bar(ctx)
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("txt2img", id="txt2img"):
-                txt2img = build_txt2img_tab(ctx)
+                txt2img = build_txt2img_tab(ctx, bar)
             with gr.Tab("Settings", id="settings"):
                 build_settings_tab(ctx)
 

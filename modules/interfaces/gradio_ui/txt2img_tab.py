@@ -13,6 +13,7 @@ from modules.core.results import GenerationResult
 from modules.core.samplers import SAMPLERS, SCHEDULES
 
 from .errors import shown_to_user
+from .model_bar import ModelBar, checkpoint_choices
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ def _run_with_progress(ctx: AppContext, request: Txt2ImgRequest, progress: gr.Pr
     return box["result"]
 
 
-def build_txt2img_tab(ctx: AppContext) -> Txt2ImgTab:
-    """Lay out the tab and wire its events."""
+def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
+    """Lay out the tab and wire its events; the model bar shows the checkpoint a job loaded."""
     c = _layout()
     inputs = {c[k] for k in ("prompt", "negative_prompt", "sampler", "scheduler", "steps", "width", "height",
                              "n_iter", "batch_size", "cfg_scale", "seed")}
@@ -116,12 +117,12 @@ def build_txt2img_tab(ctx: AppContext) -> Txt2ImgTab:
         result = shown_to_user(lambda: _run_with_progress(ctx, _request(v), progress))
         gallery = [(img.image, f"Seed {img.seed}") for img in result.images]
         info = result.infotexts[0] if result.infotexts else ""
-        return gallery, info, result.seed
+        titles, current = checkpoint_choices(ctx)
+        return gallery, info, result.seed, gr.Dropdown(choices=titles, value=current)
 
-    c["generate"].click(generate, inputs=inputs, outputs=[c["gallery"], c["info"], c["last_seed"]],
-                        concurrency_limit=1, concurrency_id="gpu")
-    c["prompt"].submit(generate, inputs=inputs, outputs=[c["gallery"], c["info"], c["last_seed"]],
-                       concurrency_limit=1, concurrency_id="gpu")
+    outputs = [c["gallery"], c["info"], c["last_seed"], bar.checkpoint]
+    c["generate"].click(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
+    c["prompt"].submit(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
     c["interrupt"].click(lambda: ctx.progress.interrupt(), queue=False)
     c["random_seed"].click(lambda: -1, outputs=c["seed"], queue=False)
     c["reuse_seed"].click(lambda last: last, inputs=c["last_seed"], outputs=c["seed"], queue=False)
