@@ -64,11 +64,24 @@ def derive_unet(base: dict, shapes: Shapes, family: ModelFamily) -> dict:
         config["attention_head_dim"] = 8  # SD1 convention: 8 heads whatever the width
     else:
         config["attention_head_dim"] = [max(1, c // HEAD_CHANNELS) for c in channels]
-    if isinstance(base.get("transformer_layers_per_block"), list) or any(lv["depth"] > 1 for lv in levels):
-        config["transformer_layers_per_block"] = [lv["depth"] for lv in levels]
+    config["transformer_layers_per_block"] = _transformer_depths(shapes, levels)
     if family.is_sdxl:
         _derive_sdxl_embeddings(config, shapes, family)
     return config
+
+
+def _transformer_depths(shapes: Shapes, levels: list[dict]) -> int | list[int]:
+    """Depth per level; diffusers sizes the middle block from the last entry, so a last level without
+    attention (whose entry is otherwise unused) carries the middle block's depth."""
+    mid = _count(shapes, UNET + "middle_block.1.transformer_blocks.")
+    used = {lv["depth"] for lv in levels if lv["attn"]} | {mid}
+    if len(used) == 1:
+        return mid
+    depths = [lv["depth"] if lv["attn"] else 1 for lv in levels[:-1]]
+    depths.append(levels[-1]["depth"] if levels[-1]["attn"] else mid)
+    if levels[-1]["attn"] and depths[-1] != mid:
+        raise ValueError(f"middle block depth {mid} differs from the last level's {depths[-1]}")
+    return depths
 
 
 def _derive_sdxl_embeddings(config: dict, shapes: Shapes, family: ModelFamily) -> None:
