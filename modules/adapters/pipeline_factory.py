@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from diffusers import (AutoencoderKL, StableDiffusionPipeline, StableDiffusionXLPipeline,
-                       UNet2DConditionModel)
+from diffusers import (AutoencoderKL, StableDiffusionPipeline, StableDiffusionXLImg2ImgPipeline,
+                       StableDiffusionXLPipeline, UNet2DConditionModel)
 # The pipeline-level from_single_file only accepts a file path; we read the file ourselves (safely, once)
 # and pass the dict, so the text encoders go through the same helper diffusers uses internally.
 from diffusers.loaders.single_file_utils import create_diffusers_clip_model_from_ldm
@@ -50,8 +50,14 @@ def load_unet(source: ComponentSource) -> UNet2DConditionModel:
 
 
 def build_pipeline(family: ModelFamily, source: ComponentSource, unet, scheduler):
-    """A txt2img pipeline for ``family`` with every component loaded from ``source``."""
+    """The pipeline for ``family`` (img2img for the refiner) with every component loaded from ``source``."""
     vae = source.model(AutoencoderKL, "vae")
+    if family is ModelFamily.SDXL_REFINER:
+        return StableDiffusionXLImg2ImgPipeline(
+            vae=vae, unet=unet, scheduler=scheduler, text_encoder=None, tokenizer=None,
+            text_encoder_2=source.text_encoder(CLIPTextModelWithProjection, "text_encoder_2"),
+            tokenizer_2=source.tokenizer("tokenizer_2"), requires_aesthetics_score=True,
+        )
     if family.is_sdxl:
         return StableDiffusionXLPipeline(
             vae=vae, unet=unet, scheduler=scheduler,
