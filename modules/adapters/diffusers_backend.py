@@ -59,7 +59,8 @@ class DiffusersBackend:
             raise UnsupportedModel(f"{record.path.name}: cannot be loaded: {exc}") from exc
         finally:
             del state
-        pipe.to(self.device)
+        if self.device.type != "cpu":
+            pipe.to(self.device)
         pipe.set_progress_bar_config(disable=True)
         handle = DiffusersHandle(pipe=pipe, scheduler_config=scheduler_config)
         return LoadedCheckpoint(record=record, family=family, handle=handle,
