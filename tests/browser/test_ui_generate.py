@@ -77,3 +77,27 @@ def test_drop_in_checkpoint_and_generate(server, data_dir, tiny_checkpoint, tmp_
         browser.close()
     saved = list((data_dir / "outputs" / "txt2img-images").rglob("*.png"))
     assert len(saved) == 1 and saved[0].name.endswith(".png")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
+def test_settings_are_saved_to_config_json_and_used_as_defaults(server, data_dir):
+    import json
+
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        page.goto(server)
+        page.get_by_role("tab", name="Settings").click()
+        steps = page.locator("#setting_default_steps input")
+        steps.fill("31")
+        page.locator("#setting_outdir_txt2img_samples textarea, #setting_outdir_txt2img_samples input").first.fill(
+            "outputs/my-images")
+        page.locator("#settings_submit").click()
+        playwright_api.expect(page.locator("#settings_result")).to_contain_text("2 settings changed", timeout=30_000)
+        page.reload()
+        playwright_api.expect(page.locator("#txt2img_steps input[type=number]")).to_have_value("31", timeout=30_000)
+        browser.close()
+    saved = json.loads((data_dir / "config.json").read_text(encoding="utf-8"))
+    assert saved["default_steps"] == 31 and saved["outdir_txt2img_samples"] == "outputs/my-images"
