@@ -51,7 +51,7 @@ def create_context(options: LaunchOptions) -> AppContext:
     extra = (Path(options.ckpt).resolve(),) if options.ckpt else ()
     catalog = ModelCatalog(paths.ckpt_dirs, HashCache(paths.cache_dir / "hashes.json"), extra_files=extra)
     policy = DevicePolicy(force_cpu=options.force_cpu, no_half=options.no_half, precision=options.precision,
-                          device_id=options.device_id)
+                          device_id=options.device_id, xformers=options.xformers or options.force_enable_xformers)
     backend = DiffusersBackend(paths.configs_dir, policy)
     models = ModelManager(catalog, backend, settings, hashing=not options.no_hashing)
     progress = ProgressTracker()

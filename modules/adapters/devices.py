@@ -1,6 +1,7 @@
 """Pick the device and dtype from the launch options and what the hardware does well."""
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 import torch
@@ -14,6 +15,7 @@ class DevicePolicy:
     no_half: bool = False
     precision: str = "autocast"
     device_id: int | None = None
+    xformers: bool = False
 
 
 def cpu_prefers_bf16() -> bool:
@@ -40,3 +42,10 @@ def choose_dtype(policy: DevicePolicy, device: torch.device) -> torch.dtype:
     if device.type == "mps":
         return torch.float16
     return torch.bfloat16 if cpu_prefers_bf16() else torch.float32
+
+
+def use_xformers(policy: DevicePolicy, device: torch.device) -> bool:
+    """xformers only when asked for, on CUDA, and installed; PyTorch SDPA otherwise (diffusers' default)."""
+    if not policy.xformers or device.type != "cuda":
+        return False
+    return importlib.util.find_spec("xformers") is not None

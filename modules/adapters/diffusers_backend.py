@@ -21,7 +21,7 @@ from modules.core.model_probe import probe_family, sidecar_v_prediction
 from modules.core.params import GenerationJob
 
 from .checkpoint_files import read_state_dict, shapes_of
-from .devices import DevicePolicy, choose_device, choose_dtype
+from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
 from .diffusers_schedulers import make_scheduler
 from .latents import cpu_generators, initial_latents
 from .model_configs import write_config_dir
@@ -45,6 +45,9 @@ class DiffusersBackend:
         self._configs_root = configs_root
         self.device = choose_device(policy)
         self.dtype = choose_dtype(policy, self.device)
+        self._xformers = use_xformers(policy, self.device)
+        if policy.xformers and not self._xformers:
+            log.warning("--xformers ignored: xformers needs CUDA and the xformers package; using PyTorch SDPA")
 
     def load_checkpoint(self, record: ModelRecord) -> LoadedCheckpoint:
         """Read the file safely, detect its family, size the configs from its shapes, build the pipeline."""
@@ -61,6 +64,8 @@ class DiffusersBackend:
             del state
         if self.device.type != "cpu":
             pipe.to(self.device)
+        if self._xformers:
+            pipe.enable_xformers_memory_efficient_attention()
         pipe.set_progress_bar_config(disable=True)
         handle = DiffusersHandle(pipe=pipe, scheduler_config=scheduler_config)
         return LoadedCheckpoint(record=record, family=family, handle=handle,
