@@ -23,7 +23,7 @@ from modules.core.params import GenerationJob
 from .checkpoint_files import read_state_dict, shapes_of
 from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
 from .diffusers_schedulers import make_scheduler
-from .latents import cpu_generators, initial_latents
+from .latents import generators, initial_latents
 from .model_configs import write_config_dir
 from .pipeline_factory import ComponentSource, build_pipeline, load_unet, unet_predicts_v
 
@@ -102,7 +102,8 @@ class DiffusersBackend:
         handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
         pipe = handle.pipe
         pipe.scheduler = make_scheduler(handle.scheduler_config, job.sampler, job.schedule)
-        latents = initial_latents(job.seeds, job.width, job.height).to(self.device, self.dtype)
+        rng_device = self.device if job.rng == "GPU" else torch.device("cpu")
+        latents = initial_latents(job.seeds, job.width, job.height, device=rng_device).to(self.device, self.dtype)
 
         def on_step_end(pipeline, step, timestep, kwargs):
             hooks.on_step(step + 1)
@@ -115,7 +116,7 @@ class DiffusersBackend:
             with torch.inference_mode():
                 out = pipe(prompt=[job.prompt] * job.batch_size, negative_prompt=[job.negative_prompt] * job.batch_size,
                            num_inference_steps=job.steps, guidance_scale=job.cfg_scale, width=job.width,
-                           height=job.height, latents=latents, generator=cpu_generators(job.seeds),
+                           height=job.height, latents=latents, generator=generators(job.seeds, rng_device),
                            callback_on_step_end=on_step_end, output_type="pil", **extra)
         except torch.OutOfMemoryError as exc:
             gc.collect()

@@ -66,7 +66,7 @@ class GenerationService:
             GenerationJob(prompt=request.prompt, negative_prompt=request.negative_prompt, steps=request.steps,
                           sampler=sampler, schedule=schedule, cfg_scale=request.cfg_scale, width=request.width,
                           height=request.height, seeds=all_seeds[i * request.batch_size:(i + 1) * request.batch_size],
-                          eta=_eta(sampler.name, settings))
+                          eta=_eta(sampler.name, settings), rng=str(settings.get("randn_source")))
             for i in range(request.n_iter))
         return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"))
 
@@ -117,7 +117,7 @@ def build_infotext(job: GenerationJob, seed: int, loaded: LoadedCheckpoint, sett
         "CFG scale": job.cfg_scale, "Seed": seed, "Size": f"{job.width}x{job.height}",
         "Model hash": loaded.record.short_hash if settings.get("add_model_hash_to_info") else None,
         "Model": loaded.record.stem if settings.get("add_model_name_to_info") else None,
-        "RNG": "CPU",
+        "RNG": job.rng if job.rng != "GPU" else None,
     }
     version = APP_VERSION if settings.get("add_version_to_infotext") else None
     fields = infotext.order_fields(fixed, [], version)

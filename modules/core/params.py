@@ -42,6 +42,7 @@ class GenerationJob:
     height: int
     seeds: tuple[int, ...]
     eta: float | None = None
+    rng: str = "CPU"
 
     @property
     def batch_size(self) -> int:

@@ -68,3 +68,14 @@ def test_samplers_run_and_are_named_in_infotext(sampler, schedule, label, tiny_c
     result = ctx.generation.txt2img(_request(sampler_name=sampler, scheduler=schedule))
     assert np.isfinite(_pixels(result)[0]).all()
     assert f"Sampler: {sampler}, Schedule type: {label}," in result.images[0].infotext
+
+
+def test_rng_setting_is_recorded_only_when_not_gpu(tiny_checkpoint, make_context, data_dir):
+    install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion")
+    ctx = make_context()
+    cpu = ctx.generation.txt2img(_request())
+    gpu = ctx.generation.txt2img(_request(override_settings={"randn_source": "GPU"}))
+    assert ", RNG: CPU," in cpu.images[0].infotext and "RNG" not in gpu.images[0].infotext
+    assert ctx.settings.current().get("randn_source") == "CPU", "overrides never persist"
+    if ctx.models.loaded.device == "cpu":
+        assert np.array_equal(_pixels(cpu)[0], _pixels(gpu)[0]), "on a CPU-only machine both sources agree"
