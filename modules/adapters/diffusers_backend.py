@@ -9,12 +9,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from diffusers import EulerDiscreteScheduler
 from PIL import Image
 
 from modules.core.backend import LoadedCheckpoint, StepHooks
-from modules.core.errors import OutOfMemory, UnsupportedModel
+from modules.core.errors import GenerationFailed, OutOfMemory, UnsupportedModel
 from modules.core.model_catalog import ModelRecord
 from modules.core.model_family import ModelFamily
 from modules.core.model_probe import probe_family, sidecar_v_prediction
@@ -117,13 +118,13 @@ class DiffusersBackend:
                 out = pipe(prompt=[job.prompt] * job.batch_size, negative_prompt=[job.negative_prompt] * job.batch_size,
                            num_inference_steps=job.steps, guidance_scale=job.cfg_scale, width=job.width,
                            height=job.height, latents=latents, generator=generators(job.seeds, rng_device),
-                           callback_on_step_end=on_step_end, output_type="pil", **extra)
+                           callback_on_step_end=on_step_end, output_type="np", **extra)
         except torch.OutOfMemoryError as exc:
             gc.collect()
             _empty_cache()
             raise OutOfMemory(f"Out of memory on {self.device} at {job.width}x{job.height}, "
                               f"batch {job.batch_size}: try a smaller size or batch") from exc
-        return list(out.images)
+        return _to_pil(out.images, loaded.record.name)
 
     def unload(self, loaded: LoadedCheckpoint) -> None:
         """Drop the pipeline and give memory back."""
@@ -131,6 +132,14 @@ class DiffusersBackend:
         handle.pipe = None
         gc.collect()
         _empty_cache()
+
+
+def _to_pil(images: np.ndarray, model_name: str) -> list[Image.Image]:
+    """Refuse non-finite output (it would silently become a black image) and convert to PIL."""
+    if not np.isfinite(images).all():
+        raise GenerationFailed(f"{model_name} produced NaN values: try another sampler, more steps, "
+                               "or --no-half if the model runs in half precision")
+    return [Image.fromarray((image * 255).round().clip(0, 255).astype(np.uint8)) for image in images]
 
 
 def _empty_cache() -> None:

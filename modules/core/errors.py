@@ -36,3 +36,7 @@ class OutOfMemory(WebUIError):
 
 class ExtensionFailed(WebUIError):
     """An extension raised; the message names the extension (HTTP 500)."""
+
+
+class GenerationFailed(WebUIError):
+    """The model produced no usable image (for example NaN values); nothing was saved (HTTP 500)."""

@@ -49,7 +49,8 @@ SAMPLERS: tuple[SamplerSpec, ...] = (
     _sampler("DPM2 a", ("k_dpm_2_a",), "karras", "KDPM2AncestralDiscreteScheduler"),
     _sampler("DDIM", ("ddim",), None, "DDIMScheduler"),
     _sampler("PLMS", ("plms",), None, "PNDMScheduler", skip_prk_steps=True),
-    _sampler("UniPC", ("unipc",), None, "UniPCMultistepScheduler", solver_type="bh1", solver_order=3),
+    # diffusers' bh1 variant reaches sigma 0 with an infinite step size (NaN images), so we use its bh2.
+    _sampler("UniPC", ("unipc",), None, "UniPCMultistepScheduler", solver_type="bh2", solver_order=3),
     _sampler("LCM", ("k_lcm",), None, "LCMScheduler"),
 )
 

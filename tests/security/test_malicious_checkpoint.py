@@ -46,3 +46,23 @@ def test_not_a_checkpoint_is_refused_clearly(make_context, data_dir):
     ctx = make_context()
     with pytest.raises(UnsupportedModel, match="lora-like.safetensors: not a Stable Diffusion checkpoint"):
         ctx.models.select_checkpoint("lora-like")
+
+
+def test_nan_output_is_a_clear_error_and_nothing_is_saved(make_context, data_dir, tiny_checkpoint):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from modules.core.errors import GenerationFailed
+    from modules.core.params import Txt2ImgRequest
+
+    folder = data_dir / "models" / "Stable-diffusion"
+    folder.mkdir(parents=True)
+    state = load_file(str(tiny_checkpoint("sd15")))
+    key = "first_stage_model.decoder.conv_out.weight"
+    state[key] = torch.full_like(state[key], float("nan"))
+    save_file(state, str(folder / "nan.safetensors"))
+    ctx = make_context()
+    with pytest.raises(GenerationFailed, match="nan.safetensors produced NaN"):
+        ctx.generation.txt2img(Txt2ImgRequest(steps=1, width=64, height=64, save_images=True))
+    assert not list((data_dir / "outputs").rglob("*.png"))
+    assert ctx.progress.snapshot().job_count == 0, "the failed job must not stay on the progress board"

@@ -6,7 +6,6 @@ from typing import Any, Callable
 from fastapi import APIRouter, Body
 
 from modules.core.context import AppContext
-from modules.core.errors import InvalidRequest
 from modules.core.samplers import SAMPLERS, SCHEDULES
 
 from .schemas import Txt2ImgBody, encode_png_with_info, info_payload
@@ -19,44 +18,22 @@ def _route(router: APIRouter, method: str, path: str, handler: Callable) -> None
         router.add_api_route(PREFIX + variant, handler, methods=[method], include_in_schema=variant == path)
 
 
+Routes = list[tuple[str, str, Callable]]
+
+
 def build_router(ctx: AppContext) -> APIRouter:
     """All API routes of this build."""
     router = APIRouter()
+    for method, path, handler in (*_generation_routes(ctx), *_model_routes(ctx), *_listing_routes()):
+        _route(router, method, path, handler)
+    return router
 
+
+def _generation_routes(ctx: AppContext) -> Routes:
     def txt2img(body: Txt2ImgBody) -> dict:
         result = ctx.generation.txt2img(body.to_core())
         images = [encode_png_with_info(g.image, g.infotext) for g in result.images] if body.send_images else []
-        parameters = body.model_dump()
-        return {"images": images, "parameters": parameters, "info": info_payload(result, body)}
-
-    def sd_models() -> list[dict]:
-        return [{"title": r.title, "model_name": r.model_name, "hash": r.short_hash, "sha256": r.sha256,
-                 "filename": r.name, "config": None} for r in ctx.catalog.checkpoints()]
-
-    def get_options() -> dict:
-        return ctx.settings.current().as_dict()
-
-    def set_options(changes: dict[str, Any] = Body(...)) -> None:
-        if not isinstance(changes, dict):
-            raise InvalidRequest("options must be a JSON object")
-        changes = dict(changes)
-        wanted = changes.pop("sd_model_checkpoint", None)
-        current = ctx.settings.current()
-        if wanted and wanted != current.get("sd_model_checkpoint"):
-            with ctx.generation.work_lock:
-                ctx.models.select_checkpoint(str(wanted))
-        changes.pop("sd_checkpoint_hash", None)
-        known = current.as_dict()
-        ctx.settings.update({k: v for k, v in changes.items() if k in known}, from_api=True)
-        return None
-
-    def samplers() -> list[dict]:
-        return [{"name": s.name, "aliases": list(s.aliases),
-                 "options": {"scheduler": s.default_schedule} if s.default_schedule else {}} for s in SAMPLERS]
-
-    def schedulers() -> list[dict]:
-        return [{"name": s.name, "label": s.label, "aliases": list(s.aliases) or None,
-                 "default_rho": -1, "need_inner_model": False} for s in SCHEDULES]
+        return {"images": images, "parameters": body.model_dump(), "info": info_payload(result, body)}
 
     def progress(skip_current_image: bool = False) -> dict:
         snap = ctx.progress.snapshot()
@@ -71,14 +48,44 @@ def build_router(ctx: AppContext) -> APIRouter:
         ctx.progress.interrupt()
         return {}
 
+    return [("POST", "/txt2img", txt2img), ("GET", "/progress", progress), ("POST", "/interrupt", interrupt)]
+
+
+def _model_routes(ctx: AppContext) -> Routes:
+    def sd_models() -> list[dict]:
+        return [{"title": r.title, "model_name": r.model_name, "hash": r.short_hash, "sha256": r.sha256,
+                 "filename": r.name, "config": None} for r in ctx.catalog.checkpoints()]
+
+    def get_options() -> dict:
+        return ctx.settings.current().as_dict()
+
+    def set_options(changes: dict[str, Any] = Body(...)) -> None:
+        changes = dict(changes)
+        wanted = changes.pop("sd_model_checkpoint", None)
+        changes.pop("sd_checkpoint_hash", None)
+        current = ctx.settings.current()
+        if wanted and wanted != current.get("sd_model_checkpoint"):
+            with ctx.generation.work_lock:
+                ctx.models.select_checkpoint(str(wanted))
+        known = current.as_dict()
+        ctx.settings.update({k: v for k, v in changes.items() if k in known}, from_api=True)
+        return None
+
     def refresh_checkpoints() -> None:
         ctx.catalog.refresh()
 
-    for method, path, handler in (
-        ("POST", "/txt2img", txt2img), ("GET", "/sd-models", sd_models), ("GET", "/options", get_options),
-        ("POST", "/options", set_options), ("GET", "/samplers", samplers), ("GET", "/schedulers", schedulers),
-        ("GET", "/progress", progress), ("POST", "/interrupt", interrupt),
-        ("POST", "/refresh-checkpoints", refresh_checkpoints),
-    ):
-        _route(router, method, path, handler)
-    return router
+    return [("GET", "/sd-models", sd_models), ("GET", "/options", get_options), ("POST", "/options", set_options),
+            ("POST", "/refresh-checkpoints", refresh_checkpoints)]
+
+
+def _listing_routes() -> Routes:
+    def samplers() -> list[dict]:
+        return [{"name": s.name, "aliases": list(s.aliases),
+                 "options": {"scheduler": s.default_schedule.lower()} if s.default_schedule else {}}
+                for s in SAMPLERS]
+
+    def schedulers() -> list[dict]:
+        return [{"name": s.name, "label": s.label, "aliases": list(s.aliases) or None,
+                 "default_rho": -1, "need_inner_model": False} for s in SCHEDULES]
+
+    return [("GET", "/samplers", samplers), ("GET", "/schedulers", schedulers)]
