@@ -58,3 +58,26 @@ def test_ckpt_dir_flag_adds_a_folder(tiny_checkpoint, make_context, tmp_path):
     ctx = make_context("--ckpt-dir", str(extra))
     assert [r.name for r in ctx.catalog.checkpoints()] == ["far.safetensors"]
     assert ctx.generation.txt2img(Txt2ImgRequest(steps=1, width=64, height=64, save_images=False)).images
+
+
+def test_ckpt_flag_loads_that_checkpoint_at_start(tiny_checkpoint, make_context, tmp_path, data_dir):
+    from modules import bootstrap
+    from modules.interfaces import cli
+    from tests.conftest import REPO
+
+    install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "first.safetensors")
+    chosen = install_checkpoint(tiny_checkpoint("sd15"), tmp_path / "other", "chosen.safetensors")
+    ctx = make_context("--ckpt", str(chosen))
+    options = cli.parse(["--ckpt", str(chosen)], {}, install_dir=REPO)
+    bootstrap.load_initial_model(ctx, options).join(120)
+    assert ctx.models.loaded is not None and ctx.models.loaded.record.path == chosen
+
+
+def test_without_any_checkpoint_the_error_says_where_to_put_one(make_context, data_dir):
+    import pytest
+
+    from modules.core.errors import NoModelLoaded
+
+    ctx = make_context()
+    with pytest.raises(NoModelLoaded, match="models/Stable-diffusion"):
+        ctx.generation.txt2img(Txt2ImgRequest(steps=1, width=64, height=64))
