@@ -63,8 +63,6 @@ class DiffusersBackend:
             raise UnsupportedModel(f"{record.path.name}: cannot be loaded: {exc}") from exc
         finally:
             del state
-        if self.device.type != "cpu":
-            pipe.to(self.device)
         if self._xformers:
             pipe.enable_xformers_memory_efficient_attention()
         pipe.set_progress_bar_config(disable=True)
@@ -125,6 +123,17 @@ class DiffusersBackend:
             raise OutOfMemory(f"Out of memory on {self.device} at {job.width}x{job.height}, "
                               f"batch {job.batch_size}: try a smaller size or batch") from exc
         return _to_pil(out.images, loaded.record.name)
+
+    def park(self, loaded: LoadedCheckpoint) -> None:
+        """Inactive cached models wait in RAM (A1111 ``sd_checkpoints_keep_in_cpu``)."""
+        if self.device.type != "cpu":
+            loaded.handle.pipe.to("cpu")
+            _empty_cache()
+
+    def activate(self, loaded: LoadedCheckpoint) -> None:
+        """Move a cached model to the device."""
+        if self.device.type != "cpu":
+            loaded.handle.pipe.to(self.device)
 
     def unload(self, loaded: LoadedCheckpoint) -> None:
         """Drop the pipeline and give memory back."""

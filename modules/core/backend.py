@@ -45,5 +45,11 @@ class Backend(Protocol):
     def generate(self, loaded: LoadedCheckpoint, job: GenerationJob, hooks: StepHooks) -> list[Image.Image]:
         """Run one batch and return its images in seed order."""
 
+    def park(self, loaded: LoadedCheckpoint) -> None:
+        """Move an inactive cached model out of the way (to RAM when it lives on a GPU)."""
+
+    def activate(self, loaded: LoadedCheckpoint) -> None:
+        """Bring a cached model back onto the device."""
+
     def unload(self, loaded: LoadedCheckpoint) -> None:
         """Release every reference to the model's weights."""

@@ -1,8 +1,11 @@
-"""What is loaded: turns a checkpoint choice into Backend calls and owns the loaded model."""
+"""What is loaded: turns a checkpoint choice into Backend calls and owns every loaded model."""
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
 
 from .backend import Backend, LoadedCheckpoint
 from .errors import ModelNotFound, NoModelLoaded
@@ -13,26 +16,37 @@ log = logging.getLogger(__name__)
 
 
 class ModelManager:
-    """Holds the one active checkpoint; a failed load leaves the previous one active."""
+    """Keeps up to ``sd_checkpoints_limit`` checkpoints, least recently used evicted; one is active.
+
+    A failed load leaves the previous model active. Switching to a cached model only moves it to the device.
+    """
 
     def __init__(self, catalog: ModelCatalog, backend: Backend, settings: SettingsStore, *, hashing: bool = True):
         self._catalog, self._backend, self._settings = catalog, backend, settings
         self._hashing = hashing
         self._lock = threading.RLock()
-        self._loaded: LoadedCheckpoint | None = None
+        self._cache: OrderedDict[Path, LoadedCheckpoint] = OrderedDict()
+        self._active: Path | None = None
+        self.last_switch_seconds = 0.0
 
     @property
     def loaded(self) -> LoadedCheckpoint | None:
-        """The checkpoint in memory, if any."""
-        return self._loaded
+        """The active checkpoint, if any."""
+        with self._lock:
+            return self._cache.get(self._active) if self._active else None
+
+    def cached(self) -> list[LoadedCheckpoint]:
+        """Every checkpoint in memory, least recently used first."""
+        with self._lock:
+            return list(self._cache.values())
 
     def select_checkpoint(self, alias: str, *, persist: bool = True) -> LoadedCheckpoint:
         """Make ``alias`` the active checkpoint (a no-op when it already is); persist it as A1111 does."""
         record = self._catalog.find(alias)
         with self._lock:
-            if self._loaded is not None and self._loaded.record.path == record.path:
-                return self._loaded
-            loaded = self._load(record)
+            started = time.perf_counter()
+            loaded = self._activate(record)
+            self.last_switch_seconds = time.perf_counter() - started
             if persist:
                 self._settings.update({"sd_model_checkpoint": loaded.record.title,
                                        "sd_checkpoint_hash": loaded.record.sha256 or ""})
@@ -43,16 +57,50 @@ class ModelManager:
         if alias:
             return self.select_checkpoint(alias, persist=False)
         with self._lock:
-            if self._loaded is not None:
-                return self._loaded
-            return self.select_checkpoint(self._default_alias())
+            loaded = self.loaded
+            return loaded if loaded is not None else self.select_checkpoint(self._default_alias())
 
     def unload(self) -> None:
-        """Release the active checkpoint."""
+        """Release every checkpoint in memory."""
         with self._lock:
-            if self._loaded is not None:
-                self._backend.unload(self._loaded)
-                self._loaded = None
+            while self._cache:
+                _, loaded = self._cache.popitem(last=False)
+                self._backend.unload(loaded)
+            self._active = None
+
+    def generate(self, loaded: LoadedCheckpoint, job, hooks) -> list:
+        """Run one batch on ``loaded`` through the backend."""
+        return self._backend.generate(loaded, job, hooks)
+
+    def _activate(self, record: ModelRecord) -> LoadedCheckpoint:
+        key = record.path.resolve()
+        if key == self._active:
+            return self._cache[key]
+        previous = self.loaded
+        if previous is not None:
+            self._backend.park(previous)  # free the device before a load, so only one model sits there
+        try:
+            loaded = self._cache.get(key) or self._load(record)
+            self._backend.activate(loaded)
+        except BaseException:
+            if previous is not None:
+                self._backend.activate(previous)
+            raise
+        self._cache[key] = loaded
+        self._cache.move_to_end(key)
+        self._active = key
+        self._evict()
+        return loaded
+
+    def _evict(self) -> None:
+        limit = max(1, int(self._settings.current().get("sd_checkpoints_limit")))
+        while len(self._cache) > limit:
+            key, loaded = next(iter(self._cache.items()))
+            if key == self._active:
+                break
+            del self._cache[key]
+            self._backend.unload(loaded)
+            log.info("Unloaded %s (checkpoint cache limit %d)", loaded.record.name, limit)
 
     def _default_alias(self) -> str:
         wanted = self._settings.current().get("sd_model_checkpoint")
@@ -72,13 +120,6 @@ class ModelManager:
             record = self._catalog.ensure_hash(record)
         log.info("Loading weights from %s", record.path)
         loaded = self._backend.load_checkpoint(record)
-        previous, self._loaded = self._loaded, loaded
-        if previous is not None:
-            self._backend.unload(previous)
         log.info("Model %s (%s) loaded in %.1fs on %s/%s", record.title, loaded.family.value,
                  loaded.load_seconds, loaded.device, loaded.dtype)
         return loaded
-
-    def generate(self, loaded: LoadedCheckpoint, job, hooks) -> list:
-        """Run one batch on ``loaded`` through the backend."""
-        return self._backend.generate(loaded, job, hooks)
