@@ -10,9 +10,11 @@ from fastapi import FastAPI
 
 from modules.adapters.devices import DevicePolicy
 from modules.adapters.diffusers_backend import DiffusersBackend
+from modules.core.addon_catalog import AddonCatalog
 from modules.core.context import AppContext
 from modules.core.errors import WebUIError
 from modules.core.generation import GenerationService
+from modules.core.job_addons import AddonSetup
 from modules.core.hashes import HashCache
 from modules.core.model_catalog import ModelCatalog
 from modules.core.model_manager import ModelManager
@@ -49,15 +51,19 @@ def create_context(options: LaunchOptions) -> AppContext:
     paths.ensure_user_folders()
     settings = SettingsStore(paths.config_file)
     extra = (Path(options.ckpt).resolve(),) if options.ckpt else ()
-    catalog = ModelCatalog(paths.ckpt_dirs, HashCache(paths.cache_dir / "hashes.json"), extra_files=extra)
+    hashes = HashCache(paths.cache_dir / "hashes.json")  # one instance per file: it rewrites the whole file
+    catalog = ModelCatalog(paths.ckpt_dirs, hashes, extra_files=extra)
+    addons = AddonCatalog(paths, hashes)
     policy = DevicePolicy(force_cpu=options.force_cpu, no_half=options.no_half, precision=options.precision,
                           device_id=options.device_id, xformers=options.xformers or options.force_enable_xformers)
     backend = DiffusersBackend(paths.configs_dir, policy)
     models = ModelManager(catalog, backend, settings, hashing=not options.no_hashing)
     progress = ProgressTracker()
-    generation = GenerationService(models=models, settings=settings, paths=paths, progress=progress)
-    return AppContext(paths=paths, settings=settings, catalog=catalog, models=models, generation=generation,
-                      progress=progress)
+    forced_vae = Path(options.vae_path).resolve() if options.vae_path else None
+    generation = GenerationService(models=models, settings=settings, paths=paths, progress=progress,
+                                   addons=AddonSetup(models=models, addons=addons, forced_vae=forced_vae))
+    return AppContext(paths=paths, settings=settings, catalog=catalog, addons=addons, models=models,
+                      generation=generation, progress=progress)
 
 
 def create_app(ctx: AppContext, *, api: bool, ui: bool) -> FastAPI:

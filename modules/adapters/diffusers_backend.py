@@ -26,6 +26,7 @@ from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
 from .diffusers_schedulers import make_scheduler
 from .latents import generators, initial_latents
 from .model_configs import write_config_dir
+from .vae_loading import load_vae
 from .pipeline_factory import ComponentSource, build_pipeline, load_unet, unet_predicts_v
 
 log = logging.getLogger(__name__)
@@ -33,10 +34,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DiffusersHandle:
-    """The loaded pipeline and the scheduler config every sampler is derived from."""
+    """The loaded pipeline, the scheduler config every sampler is derived from, and swappable parts."""
 
     pipe: object
     scheduler_config: dict
+    own_vae: object = None
+    external_vae: tuple[Path, int, object] | None = None
 
 
 class DiffusersBackend:
@@ -66,7 +69,7 @@ class DiffusersBackend:
         if self._xformers:
             pipe.enable_xformers_memory_efficient_attention()
         pipe.set_progress_bar_config(disable=True)
-        handle = DiffusersHandle(pipe=pipe, scheduler_config=scheduler_config)
+        handle = DiffusersHandle(pipe=pipe, scheduler_config=scheduler_config, own_vae=pipe.vae)
         return LoadedCheckpoint(record=record, family=family, handle=handle,
                                 load_seconds=time.perf_counter() - started,
                                 device=str(self.device), dtype=str(self.dtype).replace("torch.", ""))
@@ -124,10 +127,25 @@ class DiffusersBackend:
                               f"batch {job.batch_size}: try a smaller size or batch") from exc
         return _to_pil(out.images, loaded.record.name)
 
+    def set_vae(self, loaded: LoadedCheckpoint, path: Path | None) -> None:
+        """Use the VAE file at ``path`` (kept loaded for reuse), or the checkpoint's own when None (exact)."""
+        handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
+        if path is None:
+            vae = handle.own_vae
+        else:
+            mtime = path.stat().st_mtime_ns
+            if handle.external_vae is None or handle.external_vae[:2] != (path, mtime):
+                vae = load_vae(path, loaded.family, self._configs_root, self.dtype)
+                handle.external_vae = (path, mtime, vae)
+            vae = handle.external_vae[2]
+        if handle.pipe.vae is not vae:
+            handle.pipe.vae = vae.to(self.device)
+
     def park(self, loaded: LoadedCheckpoint) -> None:
         """Inactive cached models wait in RAM (A1111 ``sd_checkpoints_keep_in_cpu``)."""
         if self.device.type != "cpu":
             loaded.handle.pipe.to("cpu")
+            loaded.handle.own_vae.to("cpu")
             _empty_cache()
 
     def activate(self, loaded: LoadedCheckpoint) -> None:

@@ -94,17 +94,22 @@ def _derive_sdxl_embeddings(config: dict, shapes: Shapes, family: ModelFamily) -
     config["addition_time_embed_dim"] = (projection_input - pooled) // time_ids
 
 
-def derive_vae(base: dict, shapes: Shapes) -> dict:
-    """AutoencoderKL config for these weights."""
-    prefix = VAE + "encoder.down."
-    levels = _count(shapes, prefix)
+def vae_prefix(shapes: Shapes) -> str:
+    """``first_stage_model.`` inside a checkpoint, ``""`` for a standalone VAE file."""
+    return VAE if VAE + "encoder.conv_in.weight" in shapes else ""
+
+
+def derive_vae(base: dict, shapes: Shapes, prefix: str = VAE) -> dict:
+    """AutoencoderKL config for these weights (stored under ``prefix``)."""
+    down = prefix + "encoder.down."
+    levels = _count(shapes, down)
     config = dict(base)
     config.update(
-        in_channels=shapes[VAE + "encoder.conv_in.weight"][1],
-        out_channels=shapes[VAE + "decoder.conv_out.weight"][0],
-        latent_channels=shapes[VAE + "decoder.conv_in.weight"][1],
-        block_out_channels=[shapes[f"{prefix}{i}.block.0.conv1.weight"][0] for i in range(levels)],
-        layers_per_block=_count(shapes, prefix + "0.block."),
+        in_channels=shapes[prefix + "encoder.conv_in.weight"][1],
+        out_channels=shapes[prefix + "decoder.conv_out.weight"][0],
+        latent_channels=shapes[prefix + "decoder.conv_in.weight"][1],
+        block_out_channels=[shapes[f"{down}{i}.block.0.conv1.weight"][0] for i in range(levels)],
+        layers_per_block=_count(shapes, down + "0.block."),
     )
     config["down_block_types"] = ["DownEncoderBlock2D"] * levels
     config["up_block_types"] = ["UpDecoderBlock2D"] * levels

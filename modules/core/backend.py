@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Protocol
 
 from PIL import Image
@@ -44,6 +45,9 @@ class Backend(Protocol):
 
     def generate(self, loaded: LoadedCheckpoint, job: GenerationJob, hooks: StepHooks) -> list[Image.Image]:
         """Run one batch and return its images in seed order."""
+
+    def set_vae(self, loaded: LoadedCheckpoint, path: Path | None) -> None:
+        """Decode with the VAE file at ``path``, or with the checkpoint's own VAE when None."""
 
     def park(self, loaded: LoadedCheckpoint) -> None:
         """Move an inactive cached model out of the way (to RAM when it lives on a GPU)."""

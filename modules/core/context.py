@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .addon_catalog import AddonCatalog
 from .generation import GenerationService
 from .model_catalog import ModelCatalog
 from .model_manager import ModelManager
@@ -18,6 +19,7 @@ class AppContext:
     paths: Paths
     settings: SettingsStore
     catalog: ModelCatalog
+    addons: AddonCatalog
     models: ModelManager
     generation: GenerationService
     progress: ProgressTracker

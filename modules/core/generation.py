@@ -10,6 +10,7 @@ from PIL import Image
 
 from . import infotext, seeds
 from .backend import LoadedCheckpoint, StepHooks
+from .job_addons import AddonOutcome, AddonSetup
 from .model_manager import ModelManager
 from .output_writer import OutputWriter
 from .params import GenerationJob, Txt2ImgRequest
@@ -23,6 +24,13 @@ from .version import APP_VERSION
 
 
 @dataclass(frozen=True)
+class _Made:
+    loaded: LoadedCheckpoint
+    outcome: AddonOutcome
+    job: GenerationJob
+
+
+@dataclass(frozen=True)
 class _Plan:
     request: Txt2ImgRequest
     settings: Settings
@@ -33,10 +41,10 @@ class _Plan:
 class GenerationService:
     """Runs jobs one at a time (one FIFO lock for UI and API) and saves what they make."""
 
-    def __init__(self, *, models: ModelManager, settings: SettingsStore, paths: Paths,
-                 progress: ProgressTracker, clock: Callable[[], datetime.datetime] = datetime.datetime.now):
+    def __init__(self, *, models: ModelManager, settings: SettingsStore, paths: Paths, progress: ProgressTracker,
+                 addons: AddonSetup, clock: Callable[[], datetime.datetime] = datetime.datetime.now):
         self._models, self._settings, self._paths = models, settings, paths
-        self._progress, self._clock = progress, clock
+        self._progress, self._clock, self._addons = progress, clock, addons
         self._writer = OutputWriter(paths.outputs_root)
         self._lock = threading.Lock()
 
@@ -52,7 +60,8 @@ class GenerationService:
             token = self._progress.begin("txt2img", job_count=len(plan.jobs), timestamp=plan.timestamp)
             try:
                 loaded = self._models.ensure(request.checkpoint)
-                return self._run(plan, loaded, token)
+                outcome = self._addons.apply(loaded, plan.settings)
+                return self._run(plan, loaded, outcome, token)
             finally:
                 self._progress.finish()
 
@@ -70,25 +79,26 @@ class GenerationService:
             for i in range(request.n_iter))
         return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"))
 
-    def _run(self, plan: _Plan, loaded: LoadedCheckpoint, token: CancelToken) -> GenerationResult:
+    def _run(self, plan: _Plan, loaded: LoadedCheckpoint, outcome: AddonOutcome,
+             token: CancelToken) -> GenerationResult:
         made: list[GeneratedImage] = []
         for number, job in enumerate(plan.jobs):
             if token.cancelled:
                 break
             self._progress.begin_batch(number, job.steps)
             images = self._models.generate(loaded, job, StepHooks(on_step=self._progress.step, cancel=token))
-            made += [self._finish_image(plan, loaded, job, img, seed) for img, seed in zip(images, job.seeds)]
+            made += [self._finish_image(plan, _Made(loaded, outcome, job), img, seed)
+                     for img, seed in zip(images, job.seeds)]
         first = plan.jobs[0]
         return GenerationResult(
             images=tuple(made), prompt=first.prompt, negative_prompt=first.negative_prompt, seed=first.seeds[0],
             sampler_name=first.sampler.name, schedule_label=first.schedule.label, steps=first.steps,
             cfg_scale=first.cfg_scale, width=first.width, height=first.height,
             batch_size=plan.request.batch_size, model_name=loaded.record.stem, model_hash=loaded.record.short_hash,
-            job_timestamp=plan.timestamp, interrupted=token.cancelled)
+            job_timestamp=plan.timestamp, interrupted=token.cancelled, warnings=outcome.warnings)
 
-    def _finish_image(self, plan: _Plan, loaded: LoadedCheckpoint, job: GenerationJob,
-                      image: Image.Image, seed: int) -> GeneratedImage:
-        text = build_infotext(job, seed, loaded, plan.settings)
+    def _finish_image(self, plan: _Plan, made: _Made, image: Image.Image, seed: int) -> GeneratedImage:
+        text = build_infotext(made, seed, plan.settings)
         path = None
         if plan.request.save_images and plan.settings.get("samples_save"):
             folder = self._output_folder(plan.settings)
@@ -110,15 +120,17 @@ def _eta(sampler_name: str, settings: Settings) -> float | None:
     return None
 
 
-def build_infotext(job: GenerationJob, seed: int, loaded: LoadedCheckpoint, settings: Settings) -> str:
-    """The A1111 ``parameters`` text for one image of ``job``."""
+def build_infotext(made: _Made, seed: int, settings: Settings) -> str:
+    """The A1111 ``parameters`` text for one image of a job."""
+    job, loaded = made.job, made.loaded
     fixed: dict[str, object] = {
         "Steps": job.steps, "Sampler": job.sampler.name, "Schedule type": job.schedule.label,
         "CFG scale": job.cfg_scale, "Seed": seed, "Size": f"{job.width}x{job.height}",
         "Model hash": loaded.record.short_hash if settings.get("add_model_hash_to_info") else None,
         "Model": loaded.record.stem if settings.get("add_model_name_to_info") else None,
         "RNG": job.rng if job.rng != "GPU" else None,
+        **made.outcome.fixed,
     }
     version = APP_VERSION if settings.get("add_version_to_infotext") else None
-    fields = infotext.order_fields(fixed, [], version)
+    fields = infotext.order_fields(fixed, made.outcome.extra, version)
     return infotext.format_infotext(job.prompt, job.negative_prompt, fields)

@@ -68,6 +68,10 @@ class ModelManager:
                 self._backend.unload(loaded)
             self._active = None
 
+    def set_vae(self, loaded: LoadedCheckpoint, path: Path | None) -> None:
+        """Decode ``loaded``'s jobs with the VAE file at ``path``, or its own VAE when None."""
+        self._backend.set_vae(loaded, path)
+
     def generate(self, loaded: LoadedCheckpoint, job, hooks) -> list:
         """Run one batch on ``loaded`` through the backend."""
         return self._backend.generate(loaded, job, hooks)

@@ -20,6 +20,10 @@ EXPECTED_DEFAULTS = {
     "outdir_img2img_grids": "outputs/img2img-grids", "enable_pnginfo": True, "add_model_hash_to_info": True,
     "add_model_name_to_info": True, "add_version_to_infotext": True, "sd_model_checkpoint": None,
     "sd_checkpoint_hash": "", "sd_checkpoints_limit": 1, "CLIP_stop_at_last_layers": 1, "randn_source": "CPU",
+    "sd_vae": "Automatic", "sd_vae_overrides_per_model_preferences": True, "sd_lora": "None",
+    "extra_networks_default_multiplier": 1.0, "lora_in_memory_limit": 4, "add_vae_hash_to_info": True,
+    "add_vae_name_to_info": True, "lora_add_hashes_to_infotext": True,
+    "textual_inversion_add_hashes_to_infotext": True,
     "eta_ddim": 0.0, "eta_ancestral": 1.0, "default_sampler": "DPM++ 2M", "default_scheduler": "Automatic",
     "default_steps": 20,
 }

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body
 from modules.core.context import AppContext
 from modules.core.samplers import SAMPLERS, SCHEDULES
 
+from .addon_routes import addon_routes
 from .schemas import Txt2ImgBody, encode_png_with_info, info_payload
 
 PREFIX = "/sdapi/v1"
@@ -24,7 +25,8 @@ Routes = list[tuple[str, str, Callable]]
 def build_router(ctx: AppContext) -> APIRouter:
     """All API routes of this build."""
     router = APIRouter()
-    for method, path, handler in (*_generation_routes(ctx), *_model_routes(ctx), *_listing_routes()):
+    routes = (*_generation_routes(ctx), *_model_routes(ctx), *_listing_routes(), *addon_routes(ctx))
+    for method, path, handler in routes:
         _route(router, method, path, handler)
     return router
 
