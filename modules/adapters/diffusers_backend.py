@@ -6,7 +6,7 @@ import json
 import logging
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ import torch
 from diffusers import EulerDiscreteScheduler
 from PIL import Image
 
-from modules.core.backend import LoadedCheckpoint, StepHooks
+from modules.core.backend import EmbeddingReport, LoadedCheckpoint, StepHooks
 from modules.core.errors import GenerationFailed, OutOfMemory, UnsupportedModel
 from modules.core.model_catalog import ModelRecord
 from modules.core.model_family import ModelFamily
@@ -24,6 +24,7 @@ from modules.core.params import GenerationJob
 from .checkpoint_files import read_state_dict, shapes_of
 from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
 from .diffusers_schedulers import make_scheduler
+from .embeddings import EmbeddingState, load_embedding, unload_all
 from .latents import generators, initial_latents
 from .model_configs import write_config_dir
 from .vae_loading import load_vae
@@ -40,6 +41,7 @@ class DiffusersHandle:
     scheduler_config: dict
     own_vae: object = None
     external_vae: tuple[Path, int, object] | None = None
+    embeddings: EmbeddingState = field(default_factory=EmbeddingState)
 
 
 class DiffusersBackend:
@@ -140,6 +142,19 @@ class DiffusersBackend:
             vae = handle.external_vae[2]
         if handle.pipe.vae is not vae:
             handle.pipe.vae = vae.to(self.device)
+
+    def set_embeddings(self, loaded: LoadedCheckpoint, files: dict[str, Path]) -> EmbeddingReport:
+        """Reload the embeddings when the set of files (or one of them) changed; else keep what is loaded."""
+        handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
+        state = handle.embeddings
+        wanted = {name: (path, path.stat().st_mtime_ns) for name, path in files.items()}
+        current = {name: entry[:2] for name, entry in state.loaded.items()}
+        current.update({name: wanted.get(name) for name in state.skipped})
+        if wanted != current:
+            unload_all(handle.pipe, state)
+            for name, path in sorted(files.items()):
+                load_embedding(handle.pipe, name, path, state)
+        return EmbeddingReport(loaded={n: e[2] for n, e in state.loaded.items()}, skipped=dict(state.skipped))
 
     def park(self, loaded: LoadedCheckpoint) -> None:
         """Inactive cached models wait in RAM (A1111 ``sd_checkpoints_keep_in_cpu``)."""

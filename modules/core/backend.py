@@ -37,6 +37,14 @@ class StepHooks:
     cancel: CancelToken
 
 
+@dataclass(frozen=True)
+class EmbeddingReport:
+    """Embeddings usable with the loaded model (name -> vector count) and those skipped (name -> reason)."""
+
+    loaded: dict[str, int]
+    skipped: dict[str, str]
+
+
 class Backend(Protocol):
     """Loads checkpoints and runs jobs; implemented by ``adapters.diffusers_backend``."""
 
@@ -48,6 +56,9 @@ class Backend(Protocol):
 
     def set_vae(self, loaded: LoadedCheckpoint, path: Path | None) -> None:
         """Decode with the VAE file at ``path``, or with the checkpoint's own VAE when None."""
+
+    def set_embeddings(self, loaded: LoadedCheckpoint, files: dict[str, Path]) -> EmbeddingReport:
+        """Make exactly these embeddings (name -> file) available to prompts; report what did not fit."""
 
     def park(self, loaded: LoadedCheckpoint) -> None:
         """Move an inactive cached model out of the way (to RAM when it lives on a GPU)."""

@@ -60,7 +60,7 @@ class GenerationService:
             token = self._progress.begin("txt2img", job_count=len(plan.jobs), timestamp=plan.timestamp)
             try:
                 loaded = self._models.ensure(request.checkpoint)
-                outcome = self._addons.apply(loaded, plan.settings)
+                outcome = self._addons.apply(loaded, plan.settings, (request.prompt, request.negative_prompt))
                 return self._run(plan, loaded, outcome, token)
             finally:
                 self._progress.finish()

@@ -1,11 +1,13 @@
-"""Put a job's add-ons in place on the loaded model (VAE; LoRAs and embeddings) and describe them for infotext."""
+"""Put a job's add-ons in place on the loaded model (VAE, embeddings, LoRAs) and describe them for infotext."""
 from __future__ import annotations
 
+import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .addon_catalog import AddonCatalog
-from .backend import LoadedCheckpoint
+from .addon_catalog import AddonCatalog, AddonKind
+from .backend import EmbeddingReport, LoadedCheckpoint
 from .model_manager import ModelManager
 from .settings import Settings
 from .vae_selection import choose_vae
@@ -20,22 +22,55 @@ class AddonOutcome:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+def hash_list(pairs: list[tuple[str, str]]) -> str:
+    """A1111's ``name: hash, name: hash`` value with ``:`` and ``,`` removed from names."""
+    return ", ".join(f"{re.sub(r'[:,]', '', name)}: {digest}" for name, digest in pairs)
+
+
+def used_names(names: list[str], texts: tuple[str, ...]) -> list[str]:
+    """Embedding names that appear as words in any of ``texts``, in ``names`` order."""
+    return [n for n in names if any(re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", t) for t in texts)]
+
+
 class AddonSetup:
-    """The services add-on setup needs."""
+    """Sets up VAE, embeddings and LoRAs for each job; remembers the last embedding report for the API."""
 
-    models: ModelManager
-    addons: AddonCatalog
-    forced_vae: Path | None = None
+    def __init__(self, *, models: ModelManager, addons: AddonCatalog, forced_vae: Path | None = None):
+        self._models, self._addons, self._forced_vae = models, addons, forced_vae
+        self._lock = threading.Lock()
+        self._embeddings = EmbeddingReport(loaded={}, skipped={})
 
-    def apply(self, loaded: LoadedCheckpoint, settings: Settings) -> AddonOutcome:
-        """Select the VAE for ``loaded`` and return what the infotext should say about it."""
-        choice = choose_vae(settings, self.addons, loaded.record, forced=self.forced_vae)
-        self.models.set_vae(loaded, choice.record.path if choice.record else None)
+    @property
+    def embeddings(self) -> EmbeddingReport:
+        """What the last job could use (``GET /sdapi/v1/embeddings``)."""
+        with self._lock:
+            return self._embeddings
+
+    def apply(self, loaded: LoadedCheckpoint, settings: Settings, texts: tuple[str, ...]) -> AddonOutcome:
+        """Prepare ``loaded`` for prompts ``texts`` and return what the infotext should say."""
+        fixed, warnings = self._vae(loaded, settings)
+        extra = self._embeddings_for(loaded, settings, texts)
+        return AddonOutcome(fixed=fixed, extra=extra, warnings=warnings)
+
+    def _vae(self, loaded: LoadedCheckpoint, settings: Settings) -> tuple[dict[str, object], tuple[str, ...]]:
+        choice = choose_vae(settings, self._addons, loaded.record, forced=self._forced_vae)
+        self._models.set_vae(loaded, choice.record.path if choice.record else None)
         fixed: dict[str, object] = {}
         if choice.record is not None:
             if settings.get("add_vae_hash_to_info"):
-                fixed["VAE hash"] = self.addons.short_hash(choice.record)
+                fixed["VAE hash"] = self._addons.short_hash(choice.record)
             if settings.get("add_vae_name_to_info"):
                 fixed["VAE"] = choice.record.filename
-        return AddonOutcome(fixed=fixed, warnings=choice.warnings)
+        return fixed, choice.warnings
+
+    def _embeddings_for(self, loaded: LoadedCheckpoint, settings: Settings,
+                        texts: tuple[str, ...]) -> list[tuple[str, object]]:
+        self._addons.refresh(AddonKind.EMBEDDING)
+        records = {r.stem: r for r in self._addons.embeddings()}
+        report = self._models.set_embeddings(loaded, {name: r.path for name, r in records.items()})
+        with self._lock:
+            self._embeddings = report
+        used = used_names(sorted(report.loaded, key=len, reverse=True), texts)
+        if not used or not settings.get("textual_inversion_add_hashes_to_infotext"):
+            return []
+        return [("TI hashes", hash_list([(n, self._addons.short_hash(records[n])) for n in sorted(used)]))]

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from .backend import Backend, LoadedCheckpoint
+from .backend import Backend, EmbeddingReport, LoadedCheckpoint
 from .errors import ModelNotFound, NoModelLoaded
 from .model_catalog import ModelCatalog, ModelRecord
 from .settings import SettingsStore
@@ -71,6 +71,10 @@ class ModelManager:
     def set_vae(self, loaded: LoadedCheckpoint, path: Path | None) -> None:
         """Decode ``loaded``'s jobs with the VAE file at ``path``, or its own VAE when None."""
         self._backend.set_vae(loaded, path)
+
+    def set_embeddings(self, loaded: LoadedCheckpoint, files: dict[str, Path]) -> EmbeddingReport:
+        """Make these embeddings available to ``loaded``'s prompts."""
+        return self._backend.set_embeddings(loaded, files)
 
     def generate(self, loaded: LoadedCheckpoint, job, hooks) -> list:
         """Run one batch on ``loaded`` through the backend."""

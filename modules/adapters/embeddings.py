@@ -1,0 +1,98 @@
+"""Textual-inversion embeddings: read A1111/diffusers/SDXL files safely and load them with diffusers' own verbs."""
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from modules.core.errors import UnsupportedModel
+
+
+@dataclass
+class EmbeddingState:
+    """What is loaded into one pipeline: name -> (path, mtime, vectors); name -> reason for skipped files."""
+
+    loaded: dict[str, tuple[Path, int, int]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, list[str]] = field(default_factory=dict)
+
+
+def read_embedding(path: Path) -> dict[str, torch.Tensor]:
+    """Vectors per text encoder (``clip_l``/``clip_g`` for SDXL, ``""`` for single-encoder files)."""
+    if path.suffix.lower() == ".safetensors":
+        data: object = load_file(str(path))
+    else:
+        try:  # weights-only: an embedding pickle that builds anything but tensors is refused
+            data = torch.load(str(path), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            raise UnsupportedModel(f"{path.name}: refused: the pickle holds more than tensors") from exc
+    if not isinstance(data, dict):
+        raise UnsupportedModel(f"{path.name}: not an embedding")
+    if "clip_l" in data and "clip_g" in data:
+        return {"clip_l": data["clip_l"], "clip_g": data["clip_g"]}
+    if isinstance(data.get("string_to_param"), dict):
+        return {"": next(iter(data["string_to_param"].values()))}
+    if "emb_params" in data:
+        return {"": data["emb_params"]}
+    tensors = [v for v in data.values() if isinstance(v, torch.Tensor)]
+    if len(tensors) == 1:
+        return {"": tensors[0]}
+    raise UnsupportedModel(f"{path.name}: unknown embedding layout")
+
+
+def _encoders(pipe) -> dict[str, tuple[object, object]]:
+    pairs = {}
+    if getattr(pipe, "text_encoder", None) is not None:
+        pairs["clip_l"] = (pipe.text_encoder, pipe.tokenizer)
+    if getattr(pipe, "text_encoder_2", None) is not None:
+        pairs["clip_g"] = (pipe.text_encoder_2, pipe.tokenizer_2)
+    return pairs
+
+
+def _width(encoder) -> int:
+    return encoder.get_input_embeddings().weight.shape[-1]
+
+
+def _parts_for(pipe, vectors: dict[str, torch.Tensor]) -> list[tuple[torch.Tensor, object, object]]:
+    """Match an embedding's tensors to the pipeline's encoders; raise ValueError when widths do not fit."""
+    encoders = _encoders(pipe)
+    if "" in vectors:
+        if len(encoders) != 1:
+            raise ValueError("an SDXL model needs an embedding with clip_l and clip_g vectors")
+        encoder, tokenizer = next(iter(encoders.values()))
+        wanted = [(vectors[""], encoder, tokenizer)]
+    else:
+        if set(vectors) != set(encoders):
+            raise ValueError("a clip_l/clip_g embedding fits SDXL models only")
+        wanted = [(vectors[k], *encoders[k]) for k in encoders]
+    for tensor, encoder, _ in wanted:
+        if tensor.ndim != 2 or tensor.shape[-1] != _width(encoder):
+            raise ValueError(f"width {tensor.shape[-1]} does not fit this model's text encoder ({_width(encoder)})")
+    return wanted
+
+
+def load_embedding(pipe, name: str, path: Path, state: EmbeddingState) -> None:
+    """Add ``name`` to every text encoder of ``pipe``; a file that does not fit is recorded as skipped."""
+    try:
+        parts = _parts_for(pipe, read_embedding(path))
+    except (ValueError, UnsupportedModel) as exc:
+        state.skipped[name] = str(exc)
+        return
+    for tensor, encoder, tokenizer in parts:
+        pipe.load_textual_inversion({name: tensor}, token=name, text_encoder=encoder, tokenizer=tokenizer)
+    state.loaded[name] = (path, path.stat().st_mtime_ns, parts[0][0].shape[0])
+    state.tokens[name] = [name] + [f"{name}_{i}" for i in range(1, parts[0][0].shape[0])]
+
+
+def unload_all(pipe, state: EmbeddingState) -> None:
+    """Remove every embedding token, restoring the text encoders' original vocabularies exactly."""
+    tokens = [token for names in state.tokens.values() for token in names]
+    if tokens:
+        for encoder, tokenizer in _encoders(pipe).values():
+            pipe.unload_textual_inversion(tokens, tokenizer=tokenizer, text_encoder=encoder)
+    state.loaded.clear()
+    state.skipped.clear()
+    state.tokens.clear()
