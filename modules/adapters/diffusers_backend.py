@@ -24,7 +24,7 @@ from modules.core.params import GenerationJob
 from .checkpoint_files import read_state_dict, shapes_of
 from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
 from .diffusers_schedulers import make_scheduler
-from .embeddings import EmbeddingState, load_embedding, unload_all
+from .embeddings import EmbeddingState, load_embedding, substitute, unload_all
 from .latents import generators, initial_latents
 from .model_configs import write_config_dir
 from .vae_loading import load_vae
@@ -116,9 +116,11 @@ class DiffusersBackend:
             return {}
 
         extra = {"eta": job.eta} if job.eta is not None else {}
+        names = list(handle.embeddings.loaded)
+        prompt, negative = substitute(job.prompt, names), substitute(job.negative_prompt, names)
         try:
             with torch.inference_mode():
-                out = pipe(prompt=[job.prompt] * job.batch_size, negative_prompt=[job.negative_prompt] * job.batch_size,
+                out = pipe(prompt=[prompt] * job.batch_size, negative_prompt=[negative] * job.batch_size,
                            num_inference_steps=job.steps, guidance_scale=job.cfg_scale, width=job.width,
                            height=job.height, latents=latents, generator=generators(job.seeds, rng_device),
                            callback_on_step_end=on_step_end, output_type="np", **extra)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +75,21 @@ def _parts_for(pipe, vectors: dict[str, torch.Tensor]) -> list[tuple[torch.Tenso
     return wanted
 
 
+def token_for(name: str) -> str:
+    """The tokenizer token standing for embedding ``name``.
+
+    diffusers refuses a token that is already a word of the vocabulary (an embedding called ``cat``), so each
+    embedding gets its own token and prompts are rewritten word by word (see ``substitute``)."""
+    return f"<emb:{name}>"
+
+
+def substitute(text: str, names: list[str]) -> str:
+    """Replace each whole-word embedding name in ``text`` with its token (longest names first)."""
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w<:]){re.escape(name)}(?![\w>])", lambda _: token_for(name), text)
+    return text
+
+
 def load_embedding(pipe, name: str, path: Path, state: EmbeddingState) -> None:
     """Add ``name`` to every text encoder of ``pipe``; a file that does not fit is recorded as skipped."""
     try:
@@ -81,10 +97,12 @@ def load_embedding(pipe, name: str, path: Path, state: EmbeddingState) -> None:
     except (ValueError, UnsupportedModel) as exc:
         state.skipped[name] = str(exc)
         return
+    token = token_for(name)
     for tensor, encoder, tokenizer in parts:
-        pipe.load_textual_inversion({name: tensor}, token=name, text_encoder=encoder, tokenizer=tokenizer)
-    state.loaded[name] = (path, path.stat().st_mtime_ns, parts[0][0].shape[0])
-    state.tokens[name] = [name] + [f"{name}_{i}" for i in range(1, parts[0][0].shape[0])]
+        pipe.load_textual_inversion({token: tensor}, token=token, text_encoder=encoder, tokenizer=tokenizer)
+    vectors = parts[0][0].shape[0]
+    state.loaded[name] = (path, path.stat().st_mtime_ns, vectors)
+    state.tokens[name] = [token] + [f"{token}_{i}" for i in range(1, vectors)]
 
 
 def unload_all(pipe, state: EmbeddingState) -> None:
