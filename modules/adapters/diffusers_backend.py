@@ -14,7 +14,7 @@ import torch
 from diffusers import EulerDiscreteScheduler
 from PIL import Image
 
-from modules.core.backend import EmbeddingReport, LoadedCheckpoint, StepHooks
+from modules.core.backend import EmbeddingReport, LoadedCheckpoint, LoraReport, LoraRequest, StepHooks
 from modules.core.errors import GenerationFailed, OutOfMemory, UnsupportedModel
 from modules.core.model_catalog import ModelRecord
 from modules.core.model_family import ModelFamily
@@ -25,6 +25,7 @@ from .checkpoint_files import read_state_dict, shapes_of
 from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
 from .diffusers_schedulers import make_scheduler
 from .embeddings import EmbeddingState, load_embedding, substitute, unload_all
+from .lora import LoraState, LoraWish, apply_loras
 from .latents import generators, initial_latents
 from .model_configs import write_config_dir
 from .vae_loading import load_vae
@@ -42,6 +43,7 @@ class DiffusersHandle:
     own_vae: object = None
     external_vae: tuple[Path, int, object] | None = None
     embeddings: EmbeddingState = field(default_factory=EmbeddingState)
+    loras: LoraState = field(default_factory=LoraState)
 
 
 class DiffusersBackend:
@@ -157,6 +159,13 @@ class DiffusersBackend:
             for name, path in sorted(files.items()):
                 load_embedding(handle.pipe, name, path, state)
         return EmbeddingReport(loaded={n: e[2] for n, e in state.loaded.items()}, skipped=dict(state.skipped))
+
+    def set_loras(self, loaded: LoadedCheckpoint, loras: list[LoraRequest], *, keep: int) -> LoraReport:
+        """Activate exactly ``loras`` as PEFT adapters (see ``adapters.lora``)."""
+        handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
+        wishes = [LoraWish(r.name, r.path, r.te_weight, r.unet_weight) for r in loras]
+        applied, failed = apply_loras(handle.pipe, handle.loras, wishes, keep=keep)
+        return LoraReport(applied=tuple(applied), failed=failed)
 
     def park(self, loaded: LoadedCheckpoint) -> None:
         """Inactive cached models wait in RAM (A1111 ``sd_checkpoints_keep_in_cpu``)."""

@@ -45,6 +45,24 @@ class EmbeddingReport:
     skipped: dict[str, str]
 
 
+@dataclass(frozen=True)
+class LoraRequest:
+    """One LoRA for a job: its name as written in the prompt, file and weights."""
+
+    name: str
+    path: Path
+    te_weight: float
+    unet_weight: float
+
+
+@dataclass(frozen=True)
+class LoraReport:
+    """LoRAs now active, and those that could not be applied (name -> reason)."""
+
+    applied: tuple[str, ...]
+    failed: dict[str, str]
+
+
 class Backend(Protocol):
     """Loads checkpoints and runs jobs; implemented by ``adapters.diffusers_backend``."""
 
@@ -59,6 +77,9 @@ class Backend(Protocol):
 
     def set_embeddings(self, loaded: LoadedCheckpoint, files: dict[str, Path]) -> EmbeddingReport:
         """Make exactly these embeddings (name -> file) available to prompts; report what did not fit."""
+
+    def set_loras(self, loaded: LoadedCheckpoint, loras: list[LoraRequest], *, keep: int) -> LoraReport:
+        """Activate exactly ``loras``; others are deactivated, restoring base weights exactly."""
 
     def park(self, loaded: LoadedCheckpoint) -> None:
         """Move an inactive cached model out of the way (to RAM when it lives on a GPU)."""

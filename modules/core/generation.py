@@ -10,6 +10,7 @@ from PIL import Image
 
 from . import infotext, seeds
 from .backend import LoadedCheckpoint, StepHooks
+from .extra_networks import ExtraNetworkTag, extract_tags
 from .job_addons import AddonOutcome, AddonSetup
 from .model_manager import ModelManager
 from .output_writer import OutputWriter
@@ -36,6 +37,7 @@ class _Plan:
     settings: Settings
     jobs: tuple[GenerationJob, ...]
     timestamp: str
+    tags: tuple[ExtraNetworkTag, ...] = ()
 
 
 class GenerationService:
@@ -60,7 +62,9 @@ class GenerationService:
             token = self._progress.begin("txt2img", job_count=len(plan.jobs), timestamp=plan.timestamp)
             try:
                 loaded = self._models.ensure(request.checkpoint)
-                outcome = self._addons.apply(loaded, plan.settings, (request.prompt, request.negative_prompt))
+                first = plan.jobs[0]
+                outcome = self._addons.apply(loaded, plan.settings, (first.prompt, first.negative_prompt),
+                                             list(plan.tags))
                 return self._run(plan, loaded, outcome, token)
             finally:
                 self._progress.finish()
@@ -71,13 +75,15 @@ class GenerationService:
         sampler, schedule = resolve_sampler(request.sampler_name, request.scheduler)
         schedule = effective_schedule(sampler, schedule)
         all_seeds = seeds.image_seeds(seeds.resolve_seed(request.seed), request.batch_size * request.n_iter)
+        prompt, tags = extract_tags(_with_default_lora(request.prompt, settings))
+        negative, _ = extract_tags(request.negative_prompt)
         jobs = tuple(
-            GenerationJob(prompt=request.prompt, negative_prompt=request.negative_prompt, steps=request.steps,
+            GenerationJob(prompt=prompt, negative_prompt=negative, steps=request.steps,
                           sampler=sampler, schedule=schedule, cfg_scale=request.cfg_scale, width=request.width,
                           height=request.height, seeds=all_seeds[i * request.batch_size:(i + 1) * request.batch_size],
                           eta=_eta(sampler.name, settings), rng=str(settings.get("randn_source")))
             for i in range(request.n_iter))
-        return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"))
+        return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"), tuple(tags))
 
     def _run(self, plan: _Plan, loaded: LoadedCheckpoint, outcome: AddonOutcome,
              token: CancelToken) -> GenerationResult:
@@ -91,14 +97,15 @@ class GenerationService:
                      for img, seed in zip(images, job.seeds)]
         first = plan.jobs[0]
         return GenerationResult(
-            images=tuple(made), prompt=first.prompt, negative_prompt=first.negative_prompt, seed=first.seeds[0],
+            images=tuple(made), prompt=plan.request.prompt, negative_prompt=plan.request.negative_prompt,
+            seed=first.seeds[0],
             sampler_name=first.sampler.name, schedule_label=first.schedule.label, steps=first.steps,
             cfg_scale=first.cfg_scale, width=first.width, height=first.height,
             batch_size=plan.request.batch_size, model_name=loaded.record.stem, model_hash=loaded.record.short_hash,
             job_timestamp=plan.timestamp, interrupted=token.cancelled, warnings=outcome.warnings)
 
     def _finish_image(self, plan: _Plan, made: _Made, image: Image.Image, seed: int) -> GeneratedImage:
-        text = build_infotext(made, seed, plan.settings)
+        text = build_infotext(made, plan.request, seed, plan.settings)
         path = None
         if plan.request.save_images and plan.settings.get("samples_save"):
             folder = self._output_folder(plan.settings)
@@ -120,8 +127,16 @@ def _eta(sampler_name: str, settings: Settings) -> float | None:
     return None
 
 
-def build_infotext(made: _Made, seed: int, settings: Settings) -> str:
-    """The A1111 ``parameters`` text for one image of a job."""
+def _with_default_lora(prompt: str, settings: Settings) -> str:
+    """A1111's ``sd_lora`` setting adds one LoRA to every prompt."""
+    name = str(settings.get("sd_lora") or "None")
+    if name == "None":
+        return prompt
+    return f"{prompt}<lora:{name}:{settings.get('extra_networks_default_multiplier')}>"
+
+
+def build_infotext(made: _Made, request: Txt2ImgRequest, seed: int, settings: Settings) -> str:
+    """The A1111 ``parameters`` text for one image of a job (prompts as written, tags included)."""
     job, loaded = made.job, made.loaded
     fixed: dict[str, object] = {
         "Steps": job.steps, "Sampler": job.sampler.name, "Schedule type": job.schedule.label,
@@ -133,4 +148,4 @@ def build_infotext(made: _Made, seed: int, settings: Settings) -> str:
     }
     version = APP_VERSION if settings.get("add_version_to_infotext") else None
     fields = infotext.order_fields(fixed, made.outcome.extra, version)
-    return infotext.format_infotext(job.prompt, job.negative_prompt, fields)
+    return infotext.format_infotext(request.prompt, request.negative_prompt, fields)

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .addon_catalog import AddonCatalog, AddonKind
-from .backend import EmbeddingReport, LoadedCheckpoint
+from .backend import EmbeddingReport, LoadedCheckpoint, LoraRequest
+from .errors import ModelNotFound
+from .extra_networks import ExtraNetworkTag, lora_selections
 from .model_manager import ModelManager
 from .settings import Settings
 from .vae_selection import choose_vae
@@ -46,11 +48,31 @@ class AddonSetup:
         with self._lock:
             return self._embeddings
 
-    def apply(self, loaded: LoadedCheckpoint, settings: Settings, texts: tuple[str, ...]) -> AddonOutcome:
-        """Prepare ``loaded`` for prompts ``texts`` and return what the infotext should say."""
-        fixed, warnings = self._vae(loaded, settings)
-        extra = self._embeddings_for(loaded, settings, texts)
-        return AddonOutcome(fixed=fixed, extra=extra, warnings=warnings)
+    def apply(self, loaded: LoadedCheckpoint, settings: Settings, texts: tuple[str, ...],
+              tags: list[ExtraNetworkTag]) -> AddonOutcome:
+        """Prepare ``loaded`` for prompts ``texts`` (tags already removed) and the prompt's extra-network tags."""
+        fixed, vae_warnings = self._vae(loaded, settings)
+        lora_extra, lora_warnings = self._loras(loaded, settings, tags)
+        extra = lora_extra + self._embeddings_for(loaded, settings, texts)
+        return AddonOutcome(fixed=fixed, extra=extra, warnings=(*vae_warnings, *lora_warnings))
+
+    def _loras(self, loaded: LoadedCheckpoint, settings: Settings,
+               tags: list[ExtraNetworkTag]) -> tuple[list[tuple[str, object]], list[str]]:
+        multiplier = float(settings.get("extra_networks_default_multiplier"))
+        selections, warnings = lora_selections(tags, default_multiplier=multiplier)
+        requests, records = [], {}
+        for chosen in selections:
+            try:
+                records[chosen.name] = record = self._addons.find_lora(chosen.name)
+            except ModelNotFound:
+                warnings.append(f"LoRA not found: {chosen.name}")
+                continue
+            requests.append(LoraRequest(chosen.name, record.path, chosen.te_weight, chosen.unet_weight))
+        report = self._models.set_loras(loaded, requests, keep=int(settings.get("lora_in_memory_limit")))
+        warnings += [f"LoRA {name} skipped: {reason}" for name, reason in report.failed.items()]
+        if not report.applied or not settings.get("lora_add_hashes_to_infotext"):
+            return [], warnings
+        return [("Lora hashes", hash_list([(n, self._addons.short_hash(records[n])) for n in report.applied]))], warnings
 
     def _vae(self, loaded: LoadedCheckpoint, settings: Settings) -> tuple[dict[str, object], tuple[str, ...]]:
         choice = choose_vae(settings, self._addons, loaded.record, forced=self._forced_vae)

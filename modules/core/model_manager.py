@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from .backend import Backend, EmbeddingReport, LoadedCheckpoint
+from .backend import Backend, EmbeddingReport, LoadedCheckpoint, LoraReport, LoraRequest
 from .errors import ModelNotFound, NoModelLoaded
 from .model_catalog import ModelCatalog, ModelRecord
 from .settings import SettingsStore
@@ -75,6 +75,10 @@ class ModelManager:
     def set_embeddings(self, loaded: LoadedCheckpoint, files: dict[str, Path]) -> EmbeddingReport:
         """Make these embeddings available to ``loaded``'s prompts."""
         return self._backend.set_embeddings(loaded, files)
+
+    def set_loras(self, loaded: LoadedCheckpoint, loras: list[LoraRequest], *, keep: int) -> LoraReport:
+        """Activate exactly ``loras`` on ``loaded``."""
+        return self._backend.set_loras(loaded, loras, keep=keep)
 
     def generate(self, loaded: LoadedCheckpoint, job, hooks) -> list:
         """Run one batch on ``loaded`` through the backend."""

@@ -114,6 +114,8 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     def generate(values: dict, progress=gr.Progress()):
         v = {names[id(comp)]: value for comp, value in values.items()}
         result = shown_to_user(lambda: _run_with_progress(ctx, _request(v), progress))
+        for warning in result.warnings:
+            gr.Warning(warning)
         gallery = [(img.image, f"Seed {img.seed}") for img in result.images]
         info = result.infotexts[0] if result.infotexts else ""
         titles, current = checkpoint_choices(ctx)

@@ -100,5 +100,6 @@ def info_payload(result: GenerationResult, body: Txt2ImgBody) -> str:
         "index_of_first_image": 0, "infotexts": result.infotexts, "styles": body.styles or [],
         "job_timestamp": result.job_timestamp, "clip_skip": 1,
         "is_using_inpainting_conditioning": False, "version": APP_VERSION,
+        "warnings": list(result.warnings),
     }
     return json.dumps(info, ensure_ascii=False)
