@@ -9,7 +9,7 @@ from typing import Callable
 from PIL import Image
 
 from . import infotext, seeds
-from .backend import LoadedCheckpoint, StepHooks
+from .backend import EmbeddingReport, LoadedCheckpoint, StepHooks
 from .extra_networks import ExtraNetworkTag, extract_tags
 from .job_addons import AddonOutcome, AddonSetup
 from .model_manager import ModelManager
@@ -54,6 +54,10 @@ class GenerationService:
     def work_lock(self) -> threading.Lock:
         """The lock every job and model switch takes, so nothing fights over the device."""
         return self._lock
+
+    def embedding_report(self) -> EmbeddingReport:
+        """Embeddings the last job could use, and those skipped."""
+        return self._addons.embeddings
 
     def txt2img(self, request: Txt2ImgRequest) -> GenerationResult:
         """Validate, resolve seeds and sampler, load the model, sample each batch, write infotext and files."""

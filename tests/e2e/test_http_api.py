@@ -71,3 +71,22 @@ def test_samplers_and_errors(client):
     idle = client.get("/sdapi/v1/progress").json()
     assert idle["progress"] == 0 and idle["state"]["job_count"] == 0
     assert client.post("/sdapi/v1/interrupt").json() == {}
+
+
+def test_addon_listings_and_model_actions(client, data_dir):
+    from tests.support.tiny_addons import build_embedding, build_kohya_lora
+    from tests.support.tiny_models import build_vae_file
+
+    build_kohya_lora("sd15", data_dir / "models" / "Lora" / "detail.safetensors")
+    build_embedding("sd15", data_dir / "embeddings" / "shiny.safetensors", vectors=2)
+    build_vae_file(data_dir / "models" / "VAE" / "clear.safetensors")
+    for path in ("refresh-loras", "refresh-vae", "refresh-embeddings", "refresh-checkpoints"):
+        assert client.post(f"/sdapi/v1/{path}").status_code == 200
+    assert [lora["name"] for lora in client.get("/sdapi/v1/loras").json()] == ["detail"]
+    assert [vae["model_name"] for vae in client.get("/sdapi/v1/sd-vae").json()] == ["clear.safetensors"]
+    client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "alpha"})
+    body = {"prompt": "shiny", "steps": 1, "width": 64, "height": 64}
+    assert client.post("/sdapi/v1/txt2img", json=body).status_code == 200
+    assert client.get("/sdapi/v1/embeddings").json()["loaded"]["shiny"]["vectors"] == 2
+    assert client.post("/sdapi/v1/unload-checkpoint").json() == {} and client.ctx.models.loaded is None
+    assert client.post("/sdapi/v1/reload-checkpoint").json() == {} and client.ctx.models.loaded is not None

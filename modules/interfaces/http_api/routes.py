@@ -76,8 +76,29 @@ def _model_routes(ctx: AppContext) -> Routes:
     def refresh_checkpoints() -> None:
         ctx.catalog.refresh()
 
+    def embeddings() -> dict:
+        report = ctx.generation.embedding_report()
+        entry = {"step": None, "sd_checkpoint": None, "sd_checkpoint_name": None, "shape": None}
+        return {"loaded": {name: {**entry, "vectors": n} for name, n in report.loaded.items()},
+                "skipped": {name: {**entry, "vectors": 0} for name in report.skipped}}
+
+    def refresh_embeddings() -> None:
+        ctx.addons.refresh()
+
+    def unload_checkpoint() -> dict:
+        with ctx.generation.work_lock:
+            ctx.models.unload()
+        return {}
+
+    def reload_checkpoint() -> dict:
+        with ctx.generation.work_lock:
+            ctx.models.ensure()
+        return {}
+
     return [("GET", "/sd-models", sd_models), ("GET", "/options", get_options), ("POST", "/options", set_options),
-            ("POST", "/refresh-checkpoints", refresh_checkpoints)]
+            ("POST", "/refresh-checkpoints", refresh_checkpoints), ("GET", "/embeddings", embeddings),
+            ("POST", "/refresh-embeddings", refresh_embeddings), ("POST", "/unload-checkpoint", unload_checkpoint),
+            ("POST", "/reload-checkpoint", reload_checkpoint)]
 
 
 def _listing_routes() -> Routes:
