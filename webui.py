@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     ctx = bootstrap.create_context(options)
     app = bootstrap.create_app(ctx, api=options.api or options.nowebui, ui=not options.nowebui)
     bootstrap.load_initial_model(ctx, options)
+    if not options.no_hashing:
+        ctx.addons.start_background_hashing()  # LoRA/VAE/embedding hashes for infotext, off the request path
     config = uvicorn.Config(app, host=options.bind_host, port=options.effective_port, log_level="warning",
                             timeout_keep_alive=options.timeout_keep_alive or 30)
     server = uvicorn.Server(config)
