@@ -155,9 +155,12 @@ class DiffusersBackend:
         current = {name: entry[:2] for name, entry in state.loaded.items()}
         current.update({name: wanted.get(name) for name in state.skipped})
         if wanted != current:
+            started = time.perf_counter()
             unload_all(handle.pipe, state)
             for name, path in sorted(files.items()):
                 load_embedding(handle.pipe, name, path, state)
+            log.info("Embeddings loaded: %d, skipped: %d (%.2fs)", len(state.loaded), len(state.skipped),
+                     time.perf_counter() - started)
         return EmbeddingReport(loaded={n: e[2] for n, e in state.loaded.items()}, skipped=dict(state.skipped))
 
     def set_loras(self, loaded: LoadedCheckpoint, loras: list[LoraRequest], *, keep: int) -> LoraReport:

@@ -45,8 +45,11 @@ class ModelManager:
         record = self._catalog.find(alias)
         with self._lock:
             started = time.perf_counter()
+            cached = record.path.resolve() in self._cache
             loaded = self._activate(record)
             self.last_switch_seconds = time.perf_counter() - started
+            if cached:
+                log.info("Switched to %s in %.2fs (cached)", loaded.record.name, self.last_switch_seconds)
             if persist:
                 self._settings.update({"sd_model_checkpoint": loaded.record.title,
                                        "sd_checkpoint_hash": loaded.record.sha256 or ""})
