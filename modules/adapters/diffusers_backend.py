@@ -73,6 +73,7 @@ class DiffusersBackend:
         if self._xformers:
             pipe.enable_xformers_memory_efficient_attention()
         pipe.set_progress_bar_config(disable=True)
+        _freeze(pipe)
         handle = DiffusersHandle(pipe=pipe, scheduler_config=scheduler_config, own_vae=pipe.vae)
         return LoadedCheckpoint(record=record, family=family, handle=handle,
                                 load_seconds=time.perf_counter() - started,
@@ -141,7 +142,7 @@ class DiffusersBackend:
         else:
             mtime = path.stat().st_mtime_ns
             if handle.external_vae is None or handle.external_vae[:2] != (path, mtime):
-                vae = load_vae(path, loaded.family, self._configs_root, self.dtype)
+                vae = load_vae(path, loaded.family, self._configs_root, self.dtype).requires_grad_(False)
                 handle.external_vae = (path, mtime, vae)
             vae = handle.external_vae[2]
         if handle.pipe.vae is not vae:
@@ -188,6 +189,14 @@ class DiffusersBackend:
         handle.pipe = None
         gc.collect()
         _empty_cache()
+
+
+def _freeze(pipe) -> None:
+    """Inference only: no weight needs gradients. It also keeps matmul paths identical once PEFT adapters
+    (which switch requires_grad off) are added, so removing a LoRA restores outputs bit for bit on SDXL."""
+    for component in pipe.components.values():
+        if isinstance(component, torch.nn.Module):
+            component.requires_grad_(False)
 
 
 def _to_pil(images: np.ndarray, model_name: str) -> list[Image.Image]:

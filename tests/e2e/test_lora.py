@@ -73,3 +73,13 @@ def test_mismatched_and_missing_loras_are_reported_and_skipped(lora_ctx):
     body = {"prompt": "a cat <lora:xl_only:1>", "steps": 1, "width": 64, "height": 64}
     info = json.loads(client.post("/sdapi/v1/txt2img", json=body).json()["info"])
     assert any("xl_only" in w for w in info["warnings"])
+
+
+def test_sdxl_lora_removal_is_exact(tiny_checkpoint, make_context, data_dir):
+    install_checkpoint(tiny_checkpoint("sdxl"), data_dir / "models" / "Stable-diffusion")
+    build_kohya_lora("sdxl", data_dir / "models" / "Lora" / "xl.safetensors", seed=3)
+    ctx = make_context()
+    baseline, _ = _run(ctx, "a cat")
+    with_lora, result = _run(ctx, "a cat <lora:xl:1>")
+    assert not np.array_equal(baseline, with_lora) and "Lora hashes" in result.images[0].infotext
+    assert np.array_equal(_run(ctx, "a cat")[0], baseline)
