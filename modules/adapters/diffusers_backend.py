@@ -169,7 +169,8 @@ class DiffusersBackend:
         handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
         wishes = [LoraWish(r.name, r.path, r.te_weight, r.unet_weight) for r in loras]
         applied, failed = apply_loras(handle.pipe, handle.loras, wishes, keep=keep)
-        return LoraReport(applied=tuple(applied), failed=failed)
+        notes = tuple(handle.loras.notes[name] for name in applied if name in handle.loras.notes)
+        return LoraReport(applied=tuple(applied), failed=failed, notes=notes)
 
     def park(self, loaded: LoadedCheckpoint) -> None:
         """Inactive cached models wait in RAM (A1111 ``sd_checkpoints_keep_in_cpu``)."""

@@ -6,6 +6,7 @@ Removing a LoRA only deactivates its adapter, so every layer computes exactly it
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -21,6 +22,7 @@ class LoraState:
 
     adapters: OrderedDict[str, tuple[Path, int, str]] = field(default_factory=OrderedDict)
     active: tuple[tuple[str, float, float], ...] = ()
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ def _load(pipe, state: LoraState, wish: LoraWish) -> str:
     if known is not None and known[:2] == (wish.path, mtime):
         state.adapters.move_to_end(wish.name)
         return known[2]
+    state.notes.pop(wish.name, None)
     if known is not None:
         _drop(pipe, state, wish.name)
     adapter = _adapter_name(wish.name, wish.path, mtime)
@@ -62,7 +65,41 @@ def _load(pipe, state: LoraState, wish: LoraWish) -> str:
     if adapter not in {a for names in pipe.get_list_adapters().values() for a in names}:
         state.adapters.pop(wish.name)
         raise ValueError("no layer of this model matches the LoRA's keys (is it for another architecture?)")
+    note = coverage_note(pipe, wish, adapter)
+    if note:
+        state.notes[wish.name] = note
     return adapter
+
+
+def _file_modules(path: Path) -> int:
+    """How many LoRA layers the file holds (kohya ``lora_down`` or PEFT ``lora_A`` keys), from the header only."""
+    if path.suffix.lower() != ".safetensors":
+        return 0
+    with path.open("rb") as handle:
+        size = int.from_bytes(handle.read(8), "little")
+        if size > 100 << 20:
+            return 0
+        header = json.loads(handle.read(size))
+    return sum(1 for key in header if key.endswith((".lora_down.weight", ".lora_A.weight")))
+
+
+def _matched_modules(pipe, adapter: str) -> int:
+    count = 0
+    for component in ("unet", "text_encoder", "text_encoder_2"):
+        model = getattr(pipe, component, None)
+        if model is None:
+            continue
+        count += sum(1 for m in model.modules() if adapter in getattr(m, "lora_A", {}))
+    return count
+
+
+def coverage_note(pipe, wish: LoraWish, adapter: str) -> str | None:
+    """A warning when only part of the file's layers found a place in this model (e.g. an SDXL text encoder 2)."""
+    total = _file_modules(wish.path)
+    matched = _matched_modules(pipe, adapter)
+    if total and matched < total:
+        return f"LoRA {wish.name}: {total - matched} of {total} layers do not match this model and were ignored"
+    return None
 
 
 def _weights(pipe, wish: LoraWish) -> dict[str, float]:

@@ -61,6 +61,7 @@ class LoraReport:
 
     applied: tuple[str, ...]
     failed: dict[str, str]
+    notes: tuple[str, ...] = ()
 
 
 class Backend(Protocol):

@@ -70,6 +70,7 @@ class AddonSetup:
             requests.append(LoraRequest(chosen.name, record.path, chosen.te_weight, chosen.unet_weight))
         report = self._models.set_loras(loaded, requests, keep=int(settings.get("lora_in_memory_limit")))
         warnings += [f"LoRA {name} skipped: {reason}" for name, reason in report.failed.items()]
+        warnings += list(report.notes)
         if not report.applied or not settings.get("lora_add_hashes_to_infotext"):
             return [], warnings
         return [("Lora hashes", hash_list([(n, self._addons.short_hash(records[n])) for n in report.applied]))], warnings

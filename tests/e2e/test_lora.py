@@ -83,3 +83,21 @@ def test_sdxl_lora_removal_is_exact(tiny_checkpoint, make_context, data_dir):
     with_lora, result = _run(ctx, "a cat <lora:xl:1>")
     assert not np.array_equal(baseline, with_lora) and "Lora hashes" in result.images[0].infotext
     assert np.array_equal(_run(ctx, "a cat")[0], baseline)
+
+
+def test_partly_matching_lora_is_applied_with_a_note(lora_ctx, data_dir, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    loras = data_dir / "models" / "Lora"
+    mixed = load_file(str(loras / "detail.safetensors"))
+    xl = load_file(str(build_mismatched_lora(tmp_path / "xl.safetensors")))
+    extra = {k: v for k, v in xl.items() if k.startswith("lora_te2_")}
+    assert extra
+    save_file({**mixed, **extra}, str(loras / "mixed.safetensors"))
+    lora_ctx.addons.refresh()
+    clean, plain = _run(lora_ctx, "a cat <lora:detail:1>")
+    assert plain.warnings == ()
+    image, result = _run(lora_ctx, "a cat <lora:mixed:1>")
+    assert np.array_equal(image, clean), "the matching layers are applied as usual"
+    te2_layers = sum(1 for k in extra if k.endswith(".lora_down.weight"))
+    assert any(f"{te2_layers} of " in w and "do not match" in w for w in result.warnings), result.warnings
