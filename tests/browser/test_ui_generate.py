@@ -4,64 +4,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, install_checkpoint
+from tests.conftest import install_checkpoint
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def server(data_dir, tmp_path):
-    port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", COMMANDLINE_ARGS="")
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, str(REPO / "webui.py"), "--data-dir", str(data_dir), "--port", str(port),
-                             "--use-cpu", "all", "--precision", "full"], cwd=REPO, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    text = ""
-    while time.time() < deadline and proc.poll() is None:
-        text = (tmp_path / "server.log").read_text()
-        if f"Running on local URL:  http://127.0.0.1:{port}" in text:
-            break
-        time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start:\n{text}")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-
-
-@pytest.fixture
-def page(server):
-    """A headless Chromium page opened on the server, with this machine's offline-safe flags."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed")
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page()
-        page.goto(server)
-        yield page
-        browser.close()
 
 
 def test_drop_in_checkpoint_and_generate(page, data_dir, tiny_checkpoint):

@@ -5,13 +5,14 @@ import gradio as gr
 
 from modules.core.context import AppContext
 
-from .model_bar import build_model_bar, checkpoint_choices, notice_text
+from .extra_networks import list_updates
+from .model_bar import build_model_bar, refreshed_bar, status_text
 from .settings_tab import build_settings_tab
 from .txt2img_tab import build_txt2img_tab
 
 
 def build_ui(ctx: AppContext) -> gr.Blocks:
-    """The page: checkpoint bar, txt2img and Settings tabs; values refreshed on every page load."""
+    """The page: model bar, txt2img and Settings tabs; lists and defaults refreshed on every page load."""
     with gr.Blocks(title="Stable Diffusion", analytics_enabled=False) as demo:
         bar = build_model_bar(ctx)
         with gr.Tabs(elem_id="tabs"):
@@ -21,12 +22,12 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
                 build_settings_tab(ctx)
 
         def on_load():
-            titles, current = checkpoint_choices(ctx)
             settings = ctx.settings.current()
-            return (gr.Dropdown(choices=titles, value=current), notice_text(ctx),
+            return (*refreshed_bar(ctx), status_text(ctx), *list_updates(ctx, ""),
                     settings.get("default_sampler"), settings.get("default_scheduler"),
                     settings.get("default_steps"))
 
-        demo.load(on_load, outputs=[bar.checkpoint, bar.notice, txt2img.sampler, txt2img.scheduler,
-                                    txt2img.steps], queue=False)
+        panel = txt2img.extra_networks
+        demo.load(on_load, outputs=[bar.checkpoint, bar.vae, bar.notice, bar.status, *panel.lists, txt2img.sampler,
+                                    txt2img.scheduler, txt2img.steps], queue=False)
     return demo

@@ -12,6 +12,7 @@ from modules.core.results import GenerationResult
 from modules.core.samplers import SAMPLERS, SCHEDULES
 
 from .errors import shown_to_user
+from .extra_networks import ExtraNetworks, build_extra_networks
 from .model_bar import ModelBar, checkpoint_choices
 
 
@@ -23,6 +24,7 @@ class Txt2ImgTab:
     sampler: gr.Dropdown
     scheduler: gr.Dropdown
     steps: gr.Slider
+    extra_networks: ExtraNetworks
 
 
 def _number(value: float) -> float | int:
@@ -30,8 +32,7 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _layout() -> dict:
-    c: dict = {}
+def _prompt_row(c: dict) -> None:
     with gr.Row():
         with gr.Column(scale=6):
             c["prompt"] = gr.Textbox(label="Prompt", lines=3, placeholder="Prompt", elem_id="txt2img_prompt")
@@ -40,6 +41,9 @@ def _layout() -> dict:
         with gr.Column(scale=1, min_width=160):
             c["generate"] = gr.Button("Generate", variant="primary", elem_id="txt2img_generate")
             c["interrupt"] = gr.Button("Interrupt", elem_id="txt2img_interrupt")
+
+
+def _main_row(c: dict) -> None:
     with gr.Row():
         with gr.Column(scale=1):
             _controls(c)
@@ -47,7 +51,6 @@ def _layout() -> dict:
             c["gallery"] = gr.Gallery(label="Output", elem_id="txt2img_gallery", columns=2, height=512)
             c["info"] = gr.Textbox(label="Generation info", lines=4, interactive=False,
                                    elem_id="txt2img_generation_info")
-    return c
 
 
 def _controls(c: dict) -> None:
@@ -106,7 +109,10 @@ def _run_with_progress(ctx: AppContext, request: Txt2ImgRequest, progress: gr.Pr
 
 def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     """Lay out the tab and wire its events; the model bar shows the checkpoint a job loaded."""
-    c = _layout()
+    c: dict = {}
+    _prompt_row(c)
+    extra_networks = build_extra_networks(ctx, bar, c["prompt"])
+    _main_row(c)
     inputs = {c[k] for k in ("prompt", "negative_prompt", "sampler", "scheduler", "steps", "width", "height",
                              "n_iter", "batch_size", "cfg_scale", "seed")}
     names = {id(c[k]): k for k in c}
@@ -127,4 +133,5 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     c["interrupt"].click(lambda: ctx.progress.interrupt(), queue=False)
     c["random_seed"].click(lambda: -1, outputs=c["seed"], queue=False)
     c["reuse_seed"].click(lambda last: last, inputs=c["last_seed"], outputs=c["seed"], queue=False)
-    return Txt2ImgTab(prompt=c["prompt"], sampler=c["sampler"], scheduler=c["scheduler"], steps=c["steps"])
+    return Txt2ImgTab(prompt=c["prompt"], sampler=c["sampler"], scheduler=c["scheduler"], steps=c["steps"],
+                      extra_networks=extra_networks)
