@@ -119,6 +119,12 @@ def test_sd_vae_dropdown_saves_the_setting(page, server_data):
     expect(page.locator("#model_status input, #model_status textarea").first).to_have_value(
         re.compile("SD VAE: soft.safetensors"), timeout=30_000)
     assert _saved_setting(server_data, "sd_vae") == "soft.safetensors"
+    page.get_by_role("tab", name="Settings").click()  # built before the VAE was chosen: must not undo it
+    page.locator("#setting_default_steps input").fill("25")
+    page.locator("#settings_submit").click()
+    expect(page.locator("#settings_result")).to_contain_text("1 settings changed", timeout=30_000)
+    assert _saved_setting(server_data, "sd_vae") == "soft.safetensors"
+    assert _saved_setting(server_data, "default_steps") == 25
     page.reload()
     expect(page.locator("#sd_vae input")).to_have_value("soft.safetensors", timeout=30_000)
 

@@ -19,15 +19,15 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             with gr.Tab("txt2img", id="txt2img"):
                 txt2img = build_txt2img_tab(ctx, bar)
             with gr.Tab("Settings", id="settings"):
-                build_settings_tab(ctx)
+                settings_tab = build_settings_tab(ctx)
 
         def on_load():
             settings = ctx.settings.current()
             return (*refreshed_bar(ctx), status_text(ctx), *list_updates(ctx, ""),
                     settings.get("default_sampler"), settings.get("default_scheduler"),
-                    settings.get("default_steps"))
+                    settings.get("default_steps"), *settings_tab.load_values(ctx))
 
         panel = txt2img.extra_networks
         demo.load(on_load, outputs=[bar.checkpoint, bar.vae, bar.notice, bar.status, *panel.lists, txt2img.sampler,
-                                    txt2img.scheduler, txt2img.steps], queue=False)
+                                    txt2img.scheduler, txt2img.steps, *settings_tab.load_outputs()], queue=False)
     return demo

@@ -1,6 +1,8 @@
 """The Settings tab: every setting grouped by section, saved to config.json with "Apply settings"."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gradio as gr
 
 from modules.core.context import AppContext
@@ -22,7 +24,24 @@ def _component(spec: SettingSpec, value: object):
     return gr.Textbox(**kwargs)
 
 
-def build_settings_tab(ctx: AppContext) -> None:
+@dataclass(frozen=True)
+class SettingsTab:
+    """The setting components and the values this page last showed (what "changed" is measured against)."""
+
+    components: dict[str, object]
+    shown: gr.State
+
+    def load_outputs(self) -> list:
+        """Components that the page-load handler refreshes, in ``load_values`` order."""
+        return [*self.components.values(), self.shown]
+
+    def load_values(self, ctx: AppContext) -> list:
+        """Current settings for every component, plus the snapshot of what is shown."""
+        current = {key: ctx.settings.current().get(key) for key in self.components}
+        return [*current.values(), current]
+
+
+def build_settings_tab(ctx: AppContext) -> SettingsTab:
     """Lay out one group per section and wire the Apply button."""
     current = ctx.settings.current()
     specs = [s for s in SETTING_SPECS if s.key not in HIDDEN]
@@ -34,16 +53,21 @@ def build_settings_tab(ctx: AppContext) -> None:
             gr.Markdown(f"### {section}")
             for spec in (s for s in specs if s.section == section):
                 components[spec.key] = _component(spec, current.get(spec.key))
+    shown = gr.State({key: current.get(key) for key in components})
     keys = {id(comp): key for key, comp in components.items()}
 
-    def apply_settings(values: dict) -> str:
-        before = ctx.settings.current()
-        changes = {keys[id(comp)]: _typed(components, keys[id(comp)], value) for comp, value in values.items()}
-        changes = {k: v for k, v in changes.items() if before.get(k) != v}
+    def apply_settings(values: dict):
+        seen = values.pop(shown)
+        submitted = {keys[id(comp)]: _typed(components, keys[id(comp)], value) for comp, value in values.items()}
+        # only what the user edited here: settings changed elsewhere since the page loaded are left alone
+        changes = {k: v for k, v in submitted.items() if seen.get(k) != v}
         shown_to_user(lambda: ctx.settings.update(changes))
-        return f"{len(changes)} settings changed." if changes else "No settings changed."
+        now = ctx.settings.current()
+        message = f"{len(changes)} settings changed." if changes else "No settings changed."
+        return message, {key: now.get(key) for key in components}
 
-    apply.click(apply_settings, inputs=set(components.values()), outputs=result)
+    apply.click(apply_settings, inputs={*components.values(), shown}, outputs=[result, shown])
+    return SettingsTab(components=components, shown=shown)
 
 
 def _typed(components: dict, key: str, value: object) -> object:
