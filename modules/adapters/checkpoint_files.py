@@ -32,7 +32,7 @@ def _read_safetensors(path: Path) -> StateDict:
 
 def _read_pickle(path: Path) -> object:
     # weights_only=True uses torch's restricted unpickler: only tensors and plain containers
-    # can be built, so a malicious pickle raises instead of running code. Never weights_only=False.
+    # can be built, so a malicious pickle raises instead of running code. Never the unrestricted unpickler.
     try:
         return torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
     except pickle.UnpicklingError as exc:
