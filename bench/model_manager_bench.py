@@ -594,19 +594,30 @@ def parent(args) -> int:
     ensure_files()
     warm = warm_page_cache([CKPT_A, CKPT_B, LORA])
     print(f"page cache warmed in {warm:.1f} s", file=sys.stderr, flush=True)
-    ours = run_child("ours", args)
-    dtype = ours["model"]["dtype"]
-    plain = run_child("plain", args, dtype=dtype)
+    if args.plain_first:  # the plain side needs our dtype: ask the app's device policy for it
+        from modules.adapters.devices import DevicePolicy, choose_device, choose_dtype
+
+        policy = DevicePolicy(force_cpu=True)
+        dtype = str(choose_dtype(policy, choose_device(policy))).replace("torch.", "")
+        plain = run_child("plain", args, dtype=dtype)
+        ours = run_child("ours", args)
+    else:
+        ours = run_child("ours", args)
+        dtype = ours["model"]["dtype"]
+        plain = run_child("plain", args, dtype=dtype)
+    if ours["model"]["dtype"] != plain["model"]["dtype"]:
+        raise SystemExit(f"dtype mismatch: ours {ours['model']['dtype']}, plain {plain['model']['dtype']}")
     table = rows(ours, plain)
     text = render(table)
     env = {"python": platform.python_version(), "torch": torch.__version__, "diffusers": diffusers.__version__,
            "peft": peft.__version__, "transformers": transformers.__version__, "cpus": os.cpu_count(),
            "torch_threads": ours.get("threads"), "machine": platform.machine(), "commit": git_head(),
            "dtype": dtype, "device": ours["model"]["device"],
+           "order": "plain, ours" if args.plain_first else "ours, plain",
            "others_cores": {"ours": ours["others"]["side"]["cores"], "plain": plain["others"]["side"]["cores"]}}
     print(f"\nModel manager benchmark -- full-size SD1.5 layout ({CKPT_A.stat().st_size / 1e9:.2f} GB fp16 file), "
           f"{env['device']}/{dtype}, {env['cpus']} CPUs, torch {env['torch']}, diffusers {env['diffusers']}, "
-          f"peft {env['peft']}")
+          f"peft {env['peft']}; sides run in the order {env['order']}")
     print(text)
     busy = {name: side["others"]["side"]["cores"] for name, side in (("ours", ours), ("plain", plain))}
     print(f"\nCPU used by other processes while each side ran (average cores of {env['cpus']}): "
@@ -643,6 +654,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the txt2img with/without LoRA timings")
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="skip the cProfile of our LoRA apply")
+    parser.add_argument("--plain-first", action="store_true",
+                        help="run the plain side first (the default runs ours first); shows order effects")
     parser.add_argument("--out", default=str(RESULTS), help="results JSON (default bench/results-model-manager.json)")
     parser.add_argument("--side", choices=("ours", "plain"), help=argparse.SUPPRESS)  # child process
     parser.add_argument("--json", help=argparse.SUPPRESS)
