@@ -1,7 +1,9 @@
 """The Backend over diffusers pipelines: safe offline loading, A1111 seeds, step callbacks, interrupt."""
 from __future__ import annotations
 
+import ctypes
 import gc
+import sys
 import json
 import logging
 import tempfile
@@ -211,3 +213,13 @@ def _to_pil(images: np.ndarray, model_name: str) -> list[Image.Image]:
 def _empty_cache() -> None:
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+    _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Give freed model memory back to the OS: glibc keeps large freed arenas otherwise (RSS stays high)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
