@@ -116,9 +116,10 @@ class ModelCatalog:
         """Resolve a title, name, stem, model_name, short/old/full hash; raise ModelNotFound otherwise."""
         records = self.checkpoints()
         wanted = alias.strip()
-        for record in records:
-            if wanted in _aliases(record):
-                return record
+        for aliases in (_aliases, _old_hash_aliases):  # names first: old hashes read every file
+            match = next((record for record in records if wanted in aliases(record)), None)
+            if match is not None:
+                return match
         by_title = sorted((r for r in records if wanted in r.title), key=lambda r: len(r.title))
         if by_title:
             return by_title[0]
@@ -133,10 +134,14 @@ def _aliases(record: ModelRecord) -> set[str]:
     if record.sha256:
         names |= {record.sha256, record.short_hash or "", f"{record.name} [{record.short_hash}]",
                   f"{record.stem} [{record.short_hash}]"}
-    try:
-        old = old_model_hash(record.path)
-        names |= {old, f"{record.name} [{old}]"}
-    except OSError:
-        pass
     names.discard("")
     return names
+
+
+def _old_hash_aliases(record: ModelRecord) -> set[str]:
+    """A1111's old 8-hex hash and ``name [oldhash]``; reads 64 KiB of the file."""
+    try:
+        old = old_model_hash(record.path)
+    except OSError:
+        return set()
+    return {old, f"{record.name} [{old}]"}
