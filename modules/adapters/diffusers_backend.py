@@ -167,7 +167,7 @@ class DiffusersBackend:
         return EmbeddingReport(loaded={n: e[2] for n, e in state.loaded.items()}, skipped=dict(state.skipped))
 
     def set_loras(self, loaded: LoadedCheckpoint, loras: list[LoraRequest], *, keep: int) -> LoraReport:
-        """Activate exactly ``loras`` as PEFT adapters (see ``adapters.lora``)."""
+        """Make the weights hold exactly ``loras``, merged and exactly restorable (see ``adapters.lora``)."""
         handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
         wishes = [LoraWish(r.name, r.path, r.te_weight, r.unet_weight) for r in loras]
         applied, failed = apply_loras(handle.pipe, handle.loras, wishes, keep=keep)
