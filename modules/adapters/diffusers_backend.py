@@ -32,11 +32,12 @@ from .latents import generators, initial_latents
 from .model_configs import write_config_dir
 from .vae_loading import load_vae
 from .pipeline_factory import ComponentSource, build_pipeline, load_unet, unet_predicts_v
+from .shared_components import ComponentPool
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity (kept in weak sets)
 class DiffusersHandle:
     """The loaded pipeline, the scheduler config every sampler is derived from, and swappable parts."""
 
@@ -56,6 +57,7 @@ class DiffusersBackend:
         self.device = choose_device(policy)
         self.dtype = choose_dtype(policy, self.device)
         self._xformers = use_xformers(policy, self.device)
+        self._pool = ComponentPool()
         if policy.xformers and not self._xformers:
             log.warning("--xformers ignored: xformers needs CUDA and the xformers package; using PyTorch SDPA")
 
@@ -77,6 +79,9 @@ class DiffusersBackend:
         pipe.set_progress_bar_config(disable=True)
         _freeze(pipe)
         handle = DiffusersHandle(pipe=pipe, scheduler_config=scheduler_config, own_vae=pipe.vae)
+        shared = self._pool.adopt(handle)
+        if shared:
+            log.info("%s: %s identical to a cached checkpoint's, held once", record.name, ", ".join(shared))
         return LoadedCheckpoint(record=record, family=family, handle=handle,
                                 load_seconds=time.perf_counter() - started,
                                 device=str(self.device), dtype=str(self.dtype).replace("torch.", ""))
@@ -175,7 +180,12 @@ class DiffusersBackend:
         return LoraReport(applied=tuple(applied), failed=failed, notes=notes)
 
     def park(self, loaded: LoadedCheckpoint) -> None:
-        """Inactive cached models wait in RAM (A1111 ``sd_checkpoints_keep_in_cpu``)."""
+        """Inactive cached models wait in RAM (A1111 ``sd_checkpoints_keep_in_cpu``), with their base weights:
+        LoRAs and embedding tokens are undone (exactly) so components shared with other checkpoints stay
+        pristine; the next job on this model applies its own again (parsed LoRA files stay cached)."""
+        handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
+        apply_loras(handle.pipe, handle.loras, [], keep=len(handle.loras.files))
+        unload_all(handle.pipe, handle.embeddings)
         if self.device.type != "cpu":
             loaded.handle.pipe.to("cpu")
             loaded.handle.own_vae.to("cpu")
@@ -189,7 +199,9 @@ class DiffusersBackend:
     def unload(self, loaded: LoadedCheckpoint) -> None:
         """Drop the pipeline and give memory back."""
         handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
+        self._pool.forget(handle)
         handle.pipe = None
+        handle.own_vae = handle.external_vae = None
         gc.collect()
         _empty_cache()
 

@@ -93,22 +93,36 @@ def apply_loras(pipe, state: LoraState, wishes: list[LoraWish], *, keep: int) ->
 
 @torch.no_grad()
 def _patch(pipe, state: LoraState, wanted: dict[LayerKey, Holding]) -> int:
-    """Visit only layers whose holding changes: reset from the original copy, then add the wanted deltas."""
+    """Visit only layers whose holding changes: start again from the original weight, add the wanted deltas.
+
+    On the CPU the original tensor itself is kept and the layer gets a new one, so apply and restore copy
+    nothing; on a GPU the original waits in RAM (VRAM is scarce) and is copied back in place.
+    """
     changed = 0
     for key in set(state.holding) | set(wanted):
         target = wanted.get(key, ())
         if state.holding.get(key, ()) == target:
             continue
         weight = pipe_weight(pipe, key)
-        if key in state.originals:
-            weight.copy_(state.originals[key])
+        on_cpu = weight.device.type == "cpu"
+        original = state.originals.get(key)
+        if original is None:
+            original = weight.data if on_cpu else weight.detach().to("cpu", copy=True)
         if target:
-            state.originals.setdefault(key, weight.detach().to("cpu", copy=True))
             delta = sum(multiplier * state.files[name][2].layers[key].delta(weight.shape)
                         for name, _, multiplier in target)
-            weight.add_(delta.to(weight.device, weight.dtype))
+            if on_cpu:
+                weight.data = original + delta.to(original.dtype)
+            else:
+                weight.copy_(original)
+                weight.add_(delta.to(weight.device, weight.dtype))
+            state.originals[key] = original
             state.holding[key] = target
         else:
+            if on_cpu:
+                weight.data = original
+            else:
+                weight.copy_(original)
             state.originals.pop(key, None)
             state.holding.pop(key, None)
         changed += 1
