@@ -1,6 +1,7 @@
 """Read a checkpoint's tensors safely: safetensors directly, pickles only through torch's weights-only unpickler."""
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -62,3 +63,28 @@ def _unwrap(data: object, path: Path) -> StateDict:
 def shapes_of(state_dict: StateDict) -> dict[str, tuple[int, ...]]:
     """Tensor name to shape, the input of the family probe and config derivation."""
     return {k: tuple(v.shape) for k, v in state_dict.items()}
+
+
+_MODEL_PREFIXES = ("model.diffusion_model.", "first_stage_model.", "cond_stage_model.", "conditioner.")
+_HEADER_LIMIT = 100 << 20
+
+
+def loaded_bytes(path: Path, itemsize: int) -> int:
+    """Bytes the model's tensors take once loaded with ``itemsize`` bytes per element (EMA copies and other
+    extras are not loaded). Read from the safetensors header; for pickles, the file size is the estimate."""
+    if path.suffix.lower() != ".safetensors":
+        return path.stat().st_size
+    try:
+        with path.open("rb") as handle:
+            size = int.from_bytes(handle.read(8), "little")
+            header = json.loads(handle.read(size)) if 0 < size <= _HEADER_LIMIT else {}
+    except (OSError, ValueError):
+        return path.stat().st_size
+    total = 0
+    for key, entry in header.items():
+        if key.startswith(_MODEL_PREFIXES) and isinstance(entry, dict):
+            count = 1
+            for dim in entry.get("shape", ()):
+                count *= int(dim)
+            total += count * itemsize
+    return total or path.stat().st_size

@@ -23,7 +23,7 @@ from modules.core.model_family import ModelFamily
 from modules.core.model_probe import probe_family, sidecar_v_prediction
 from modules.core.params import GenerationJob
 
-from .checkpoint_files import read_state_dict, shapes_of
+from .checkpoint_files import loaded_bytes, read_state_dict, shapes_of
 from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
 from .diffusers_schedulers import make_scheduler
 from .embeddings import EmbeddingState, load_embedding, substitute, unload_all
@@ -178,6 +178,18 @@ class DiffusersBackend:
         applied, failed = apply_loras(handle.pipe, handle.loras, wishes, keep=keep)
         notes = tuple(handle.loras.notes[name] for name in applied if name in handle.loras.notes)
         return LoraReport(applied=tuple(applied), failed=failed, notes=notes)
+
+    def memory_needed(self, record: ModelRecord) -> int:
+        """The model's size at our dtype, from the file header."""
+        return loaded_bytes(record.path, torch.empty((), dtype=self.dtype).element_size())
+
+    def memory_available(self) -> int | None:
+        """Available system RAM (psutil comes with accelerate); None if it cannot be read."""
+        try:
+            import psutil
+        except ImportError:
+            return None
+        return int(psutil.virtual_memory().available)
 
     def park(self, loaded: LoadedCheckpoint) -> None:
         """Inactive cached models wait in RAM (A1111 ``sd_checkpoints_keep_in_cpu``), with their base weights:

@@ -82,6 +82,12 @@ class Backend(Protocol):
     def set_loras(self, loaded: LoadedCheckpoint, loras: list[LoraRequest], *, keep: int) -> LoraReport:
         """Activate exactly ``loras``; others are deactivated, restoring base weights exactly."""
 
+    def memory_needed(self, record: ModelRecord) -> int:
+        """Bytes the loaded model will occupy (estimated from the file's header, without reading weights)."""
+
+    def memory_available(self) -> int | None:
+        """Bytes of RAM the process can still use (cached models live there), or None when unknown."""
+
     def park(self, loaded: LoadedCheckpoint) -> None:
         """Move an inactive cached model out of the way (to RAM when it lives on a GPU)."""
 

@@ -14,6 +14,11 @@ from .settings import SettingsStore
 
 log = logging.getLogger(__name__)
 
+LOAD_OVERHEAD = 1.5
+"""While loading, the file's tensors and the built model coexist: reserve 1.5x the model's size."""
+HEADROOM = 1 << 30
+"""RAM left for sampling and the rest of the process."""
+
 
 class ModelManager:
     """Keeps up to ``sd_checkpoints_limit`` checkpoints, least recently used evicted; one is active.
@@ -95,6 +100,8 @@ class ModelManager:
         if previous is not None:
             self._backend.park(previous)  # free the device before a load, so only one model sits there
         try:
+            if key not in self._cache:
+                self._make_room(record, protect=self._active)
             loaded = self._cache.get(key) or self._load(record)
             self._backend.activate(loaded)
         except BaseException:
@@ -116,6 +123,20 @@ class ModelManager:
             del self._cache[key]
             self._backend.unload(loaded)
             log.info("Unloaded %s (checkpoint cache limit %d)", loaded.record.name, limit)
+
+    def _make_room(self, record: ModelRecord, *, protect: Path | None) -> None:
+        """Evict least recently used cached models (never ``protect``, the fallback if this load fails) until
+        the new model fits in available RAM: the count limit alone would let big models exhaust memory."""
+        need = int(self._backend.memory_needed(record) * LOAD_OVERHEAD) + HEADROOM
+        while True:
+            free = self._backend.memory_available()
+            victims = [k for k in self._cache if k != protect]
+            if free is None or free >= need or not victims:
+                return
+            loaded = self._cache.pop(victims[0])
+            self._backend.unload(loaded)
+            log.info("Unloaded %s to make room for %s (needs ~%.1f GB, %.1f GB available)",
+                     loaded.record.name, record.name, need / 2**30, free / 2**30)
 
     def _default_alias(self) -> str:
         wanted = self._settings.current().get("sd_model_checkpoint")

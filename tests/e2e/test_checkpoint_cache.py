@@ -66,3 +66,23 @@ def test_twenty_cached_switches_do_not_grow_memory(tiny_checkpoint, make_context
     with capsys.disabled():
         print(f"\nRSS after first round {baseline:.0f} MB, after 20 more switches {after:.0f} MB")
     assert after <= baseline * 1.10
+
+
+def test_low_memory_evicts_least_recently_used_but_keeps_the_fallback(tiny_checkpoint, make_context, data_dir,
+                                                                      monkeypatch, caplog):
+    folder = data_dir / "models" / "Stable-diffusion"
+    for name, family in (("a", "sd15"), ("b", "sd2-v"), ("c", "sd15")):
+        install_checkpoint(tiny_checkpoint(family), folder, f"{name}.safetensors")
+    ctx = make_context()
+    ctx.settings.update({"sd_checkpoints_limit": 3})
+    backend = ctx.models._backend
+    record = ctx.models._catalog.find("a")
+    assert 0 < backend.memory_needed(record) <= record.path.stat().st_size * 2
+    for name in ("a", "b"):
+        ctx.models.select_checkpoint(name)
+    assert [c.record.stem for c in ctx.models.cached()] == ["a", "b"]
+    monkeypatch.setattr(backend, "memory_available", lambda: 0)  # RAM is short: only the count limit allows 3
+    with caplog.at_level("INFO"):
+        ctx.models.select_checkpoint("c")
+    assert [c.record.stem for c in ctx.models.cached()] == ["b", "c"], "a (LRU) goes, b stays as the fallback"
+    assert any("to make room for c" in r.getMessage() for r in caplog.records)
