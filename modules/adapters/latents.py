@@ -64,6 +64,8 @@ def slerp(strength: float, low: torch.Tensor, high: torch.Tensor) -> torch.Tenso
     """
     cosine = ((low / low.norm(dim=-2, keepdim=True)) * (high / high.norm(dim=-2, keepdim=True))).sum(dim=-2)
     if cosine.mean() > _PARALLEL_COSINE:
+        # A1111 swaps the two weights here; that shows only when the noises are nearly equal (seed == subseed
+        # gives the same result either way), so we keep the weights the right way round.
         return low * (1.0 - strength) + high * strength
     angle = torch.acos(cosine)
     sine = torch.sin(angle)
