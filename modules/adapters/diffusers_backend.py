@@ -117,7 +117,9 @@ class DiffusersBackend:
         pipe = handle.pipe
         pipe.scheduler = make_scheduler(handle.scheduler_config, job.sampler, job.schedule)
         rng_device = self.device if job.rng == "GPU" else torch.device("cpu")
-        latents = initial_latents(job.seeds, job.width, job.height, device=rng_device).to(self.device, self.dtype)
+        latents = initial_latents(job.seeds, job.width, job.height, device=self.device, rng_source=job.rng,
+                                  subseeds=job.subseeds, subseed_strength=job.subseed_strength,
+                                  seed_resize_from=job.seed_resize_from).to(self.device, self.dtype)
 
         def on_step_end(pipeline, step, timestep, kwargs):
             hooks.on_step(step + 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from PIL import Image
 
@@ -19,6 +19,7 @@ from .paths import Paths
 from .progress import CancelToken, ProgressTracker
 from .results import GeneratedImage, GenerationResult
 from .samplers import effective_schedule, resolve_sampler
+from .seeds import NoiseSpec
 from .settings import Settings, SettingsStore
 from .validation import validate_txt2img
 from .version import APP_VERSION
@@ -78,14 +79,15 @@ class GenerationService:
         settings = self._settings.current().with_overrides(request.override_settings)
         sampler, schedule = resolve_sampler(request.sampler_name, request.scheduler)
         schedule = effective_schedule(sampler, schedule)
-        all_seeds = seeds.image_seeds(seeds.resolve_seed(request.seed), request.batch_size * request.n_iter)
+        noise = _noise_plan(request)
         prompt, tags = extract_tags(_with_default_lora(request.prompt, settings))
         negative, _ = extract_tags(request.negative_prompt)
         jobs = tuple(
             GenerationJob(prompt=prompt, negative_prompt=negative, steps=request.steps,
                           sampler=sampler, schedule=schedule, cfg_scale=request.cfg_scale, width=request.width,
-                          height=request.height, seeds=all_seeds[i * request.batch_size:(i + 1) * request.batch_size],
-                          eta=_eta(sampler.name, settings), rng=str(settings.get("randn_source")))
+                          height=request.height, eta=_eta(sampler.name, settings),
+                          rng=str(settings.get("randn_source")),
+                          **_batch_seeds(noise[i * request.batch_size:(i + 1) * request.batch_size]))
             for i in range(request.n_iter))
         return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"), tuple(tags))
 
@@ -97,25 +99,26 @@ class GenerationService:
                 break
             self._progress.begin_batch(number, job.steps)
             images = self._models.generate(loaded, job, StepHooks(on_step=self._progress.step, cancel=token))
-            made += [self._finish_image(plan, _Made(loaded, outcome, job), img, seed)
-                     for img, seed in zip(images, job.seeds)]
+            made += [self._finish_image(plan, _Made(loaded, outcome, job), img, spec)
+                     for img, spec in zip(images, job.noise_specs())]
         first = plan.jobs[0]
         return GenerationResult(
             images=tuple(made), prompt=plan.request.prompt, negative_prompt=plan.request.negative_prompt,
-            seed=first.seeds[0],
+            seed=first.seeds[0], subseed=first.noise_specs()[0].subseed, subseed_strength=first.subseed_strength,
             sampler_name=first.sampler.name, schedule_label=first.schedule.label, steps=first.steps,
             cfg_scale=first.cfg_scale, width=first.width, height=first.height,
             batch_size=plan.request.batch_size, model_name=loaded.record.stem, model_hash=loaded.record.short_hash,
             job_timestamp=plan.timestamp, interrupted=token.cancelled, warnings=outcome.warnings)
 
-    def _finish_image(self, plan: _Plan, made: _Made, image: Image.Image, seed: int) -> GeneratedImage:
-        text = build_infotext(made, plan.request, seed, plan.settings)
+    def _finish_image(self, plan: _Plan, made: _Made, image: Image.Image, noise: NoiseSpec) -> GeneratedImage:
+        seed = noise.seed
+        text = build_infotext(made, plan.request, seed, plan.settings, subseed=noise.subseed)
         path = None
         if plan.request.save_images and plan.settings.get("samples_save"):
             folder = self._output_folder(plan.settings)
             pnginfo = text if plan.settings.get("enable_pnginfo") else None
             path = self._writer.save_png(image, folder, seed=seed, infotext=pnginfo)
-        return GeneratedImage(image=image, seed=seed, infotext=text, path=path)
+        return GeneratedImage(image=image, seed=seed, infotext=text, path=path, subseed=noise.subseed)
 
     def _output_folder(self, settings: Settings):
         base = settings.get("outdir_samples") or settings.get("outdir_txt2img_samples")
@@ -123,6 +126,19 @@ class GenerationService:
         if settings.get("save_to_dirs"):
             folder = folder / self._clock().date().isoformat()
         return folder
+
+
+def _noise_plan(request: Txt2ImgRequest) -> tuple[NoiseSpec, ...]:
+    """Resolve -1 seeds once per job, then give every image its seed and subseed (A1111's rules)."""
+    resize = seeds.resize_from(request.seed_resize_from_w, request.seed_resize_from_h)
+    return seeds.plan_noise(seeds.resolve_seed(request.seed), seeds.resolve_seed(request.subseed),
+                            request.subseed_strength, resize, request.batch_size * request.n_iter)
+
+
+def _batch_seeds(noise: tuple[NoiseSpec, ...]) -> dict[str, Any]:
+    """The GenerationJob fields that carry one batch's noise plan."""
+    return {"seeds": tuple(n.seed for n in noise), "subseeds": tuple(n.subseed for n in noise),
+            "subseed_strength": noise[0].subseed_strength, "seed_resize_from": noise[0].resize_from}
 
 
 def _eta(sampler_name: str, settings: Settings) -> float | None:
@@ -139,14 +155,20 @@ def _with_default_lora(prompt: str, settings: Settings) -> str:
     return f"{prompt}<lora:{name}:{settings.get('extra_networks_default_multiplier')}>"
 
 
-def build_infotext(made: _Made, request: Txt2ImgRequest, seed: int, settings: Settings) -> str:
+def build_infotext(made: _Made, request: Txt2ImgRequest, seed: int, settings: Settings, *,
+                   subseed: int = -1) -> str:
     """The A1111 ``parameters`` text for one image of a job (prompts as written, tags included)."""
     job, loaded = made.job, made.loaded
+    varied = request.subseed_strength != 0
+    resized = request.seed_resize_from_w > 0 and request.seed_resize_from_h > 0
     fixed: dict[str, object] = {
         "Steps": job.steps, "Sampler": job.sampler.name, "Schedule type": job.schedule.label,
         "CFG scale": job.cfg_scale, "Seed": seed, "Size": f"{job.width}x{job.height}",
         "Model hash": loaded.record.short_hash if settings.get("add_model_hash_to_info") else None,
         "Model": loaded.record.stem if settings.get("add_model_name_to_info") else None,
+        "Variation seed": subseed if varied else None,
+        "Variation seed strength": request.subseed_strength if varied else None,
+        "Seed resize from": f"{request.seed_resize_from_w}x{request.seed_resize_from_h}" if resized else None,
         "RNG": job.rng if job.rng != "GPU" else None,
         **made.outcome.fixed,
     }

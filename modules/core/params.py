@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .samplers import SamplerSpec, ScheduleSpec
+from .seeds import NoiseSpec
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,10 @@ class Txt2ImgRequest:
     width: int = 512
     height: int = 512
     seed: int = -1
+    subseed: int = -1
+    subseed_strength: float = 0.0
+    seed_resize_from_h: int = -1
+    seed_resize_from_w: int = -1
     batch_size: int = 1
     n_iter: int = 1
     save_images: bool = True
@@ -43,8 +48,17 @@ class GenerationJob:
     seeds: tuple[int, ...]
     eta: float | None = None
     rng: str = "CPU"
+    subseeds: tuple[int, ...] = ()
+    subseed_strength: float = 0.0
+    seed_resize_from: tuple[int, int] | None = None
 
     @property
     def batch_size(self) -> int:
         """How many images this batch makes."""
         return len(self.seeds)
+
+    def noise_specs(self) -> tuple[NoiseSpec, ...]:
+        """How each image's initial noise is made (seed, variation seed and strength, resize-from size)."""
+        subseeds = self.subseeds or (-1,) * len(self.seeds)
+        return tuple(NoiseSpec(seed=seed, subseed=subseed, subseed_strength=self.subseed_strength,
+                               resize_from=self.seed_resize_from) for seed, subseed in zip(self.seeds, subseeds))

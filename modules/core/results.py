@@ -15,6 +15,7 @@ class GeneratedImage:
     seed: int
     infotext: str
     path: Path | None = None
+    subseed: int = -1
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,18 @@ class GenerationResult:
     job_timestamp: str
     interrupted: bool = False
     warnings: tuple[str, ...] = ()
+    subseed: int = -1
+    subseed_strength: float = 0.0
 
     @property
     def all_seeds(self) -> list[int]:
         """The seed of every image, in order."""
         return [img.seed for img in self.images]
+
+    @property
+    def all_subseeds(self) -> list[int]:
+        """The variation seed of every image, in order (A1111 reports them even when the strength is 0)."""
+        return [img.subseed for img in self.images]
 
     @property
     def infotexts(self) -> list[str]:

@@ -50,7 +50,7 @@ def test_defaults(tmp_path):
 def test_spec_table():
     specs = {s.key: s for s in SETTING_SPECS}
     assert specs["default_sampler"].label == "Default sampling method"
-    assert specs["randn_source"].choices == ("GPU", "CPU")
+    assert specs["randn_source"].choices == ("GPU", "CPU", "NV")
     locked = {k for k, s in specs.items() if not s.api_settable}
     assert locked == {k for k in specs if k.startswith("outdir_") or k.endswith("_filename_pattern")}
 
@@ -88,7 +88,7 @@ def test_snapshot_is_immutable(tmp_path):
 
 @pytest.mark.parametrize("key, value", [
     ("samples_save", 1), ("default_steps", 2.5), ("default_steps", True), ("eta_ddim", "0.5"),
-    ("eta_ddim", float("nan")), ("randn_source", "NV"), ("default_sampler", "Foo"), ("default_steps", 0),
+    ("eta_ddim", float("nan")), ("randn_source", "Philox"), ("default_sampler", "Foo"), ("default_steps", 0),
     ("CLIP_stop_at_last_layers", 13), ("sd_checkpoint_hash", None), ("unknown_key", {1, 2}),
 ])
 def test_validation_names_the_key(tmp_path, key, value):

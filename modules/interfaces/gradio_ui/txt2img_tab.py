@@ -14,6 +14,7 @@ from modules.core.samplers import SAMPLERS, SCHEDULES
 from .errors import shown_to_user
 from .extra_networks import ExtraNetworks, build_extra_networks
 from .model_bar import ModelBar, checkpoint_choices
+from .seed_controls import SEED_INPUTS, build_seed_controls, seed_fields, wire_seed_controls
 
 
 @dataclass(frozen=True)
@@ -67,19 +68,15 @@ def _controls(c: dict) -> None:
         c["n_iter"] = gr.Slider(1, 100, value=1, step=1, label="Batch count", elem_id="txt2img_batch_count")
         c["batch_size"] = gr.Slider(1, 8, value=1, step=1, label="Batch size", elem_id="txt2img_batch_size")
     c["cfg_scale"] = gr.Slider(1, 30, value=7, step=0.5, label="CFG Scale", elem_id="txt2img_cfg_scale")
-    with gr.Row():
-        c["seed"] = gr.Number(label="Seed", value=-1, precision=0, elem_id="txt2img_seed", scale=4)
-        c["random_seed"] = gr.Button("🎲", elem_id="txt2img_random_seed", scale=0, min_width=40)
-        c["reuse_seed"] = gr.Button("♻️", elem_id="txt2img_reuse_seed", scale=0, min_width=40)
-    c["last_seed"] = gr.State(-1)
+    build_seed_controls(c, "txt2img")
 
 
 def _request(v: dict) -> Txt2ImgRequest:
     return Txt2ImgRequest(
         prompt=v["prompt"] or "", negative_prompt=v["negative_prompt"] or "", steps=int(v["steps"]),
         sampler_name=v["sampler"], scheduler=v["scheduler"], cfg_scale=_number(v["cfg_scale"]),
-        width=int(v["width"]), height=int(v["height"]), seed=int(v["seed"] if v["seed"] is not None else -1),
-        batch_size=int(v["batch_size"]), n_iter=int(v["n_iter"]), source="ui")
+        width=int(v["width"]), height=int(v["height"]), batch_size=int(v["batch_size"]), n_iter=int(v["n_iter"]),
+        source="ui", **seed_fields(v))
 
 
 def _run_with_progress(ctx: AppContext, request: Txt2ImgRequest, progress: gr.Progress) -> GenerationResult:
@@ -114,7 +111,7 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     extra_networks = build_extra_networks(ctx, bar, c["prompt"])
     _main_row(c)
     inputs = {c[k] for k in ("prompt", "negative_prompt", "sampler", "scheduler", "steps", "width", "height",
-                             "n_iter", "batch_size", "cfg_scale", "seed")}
+                             "n_iter", "batch_size", "cfg_scale", *SEED_INPUTS)}
     names = {id(c[k]): k for k in c}
 
     def generate(values: dict, progress=gr.Progress()):
@@ -125,13 +122,12 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
         gallery = [(img.image, f"Seed {img.seed}") for img in result.images]
         info = result.infotexts[0] if result.infotexts else ""
         titles, current = checkpoint_choices(ctx)
-        return gallery, info, result.seed, gr.Dropdown(choices=titles, value=current)
+        return gallery, info, result.seed, result.subseed, gr.Dropdown(choices=titles, value=current)
 
-    outputs = [c["gallery"], c["info"], c["last_seed"], bar.checkpoint]
+    outputs = [c["gallery"], c["info"], c["last_seed"], c["last_subseed"], bar.checkpoint]
     c["generate"].click(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
     c["prompt"].submit(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
     c["interrupt"].click(lambda: ctx.progress.interrupt(), queue=False)
-    c["random_seed"].click(lambda: -1, outputs=c["seed"], queue=False)
-    c["reuse_seed"].click(lambda last: last, inputs=c["last_seed"], outputs=c["seed"], queue=False)
+    wire_seed_controls(c)
     return Txt2ImgTab(prompt=c["prompt"], sampler=c["sampler"], scheduler=c["scheduler"], steps=c["steps"],
                       extra_networks=extra_networks)

@@ -60,10 +60,18 @@ class Txt2ImgBody(BaseModel):
             prompt=v["prompt"], negative_prompt=v["negative_prompt"], steps=v["steps"],
             sampler_name=self.sampler_name or v["sampler_index"], scheduler=self.scheduler,
             cfg_scale=v["cfg_scale"], width=v["width"], height=v["height"], seed=v["seed"],
+            subseed=v["subseed"], subseed_strength=v["subseed_strength"],
+            seed_resize_from_h=v["seed_resize_from_h"], seed_resize_from_w=v["seed_resize_from_w"],
             batch_size=v["batch_size"], n_iter=v["n_iter"],
             save_images=bool(v["save_images"]) and not v["do_not_save_samples"],
             checkpoint=checkpoint, override_settings=overrides, source="api",
         )
+
+
+def _or_default(body: Txt2ImgBody, name: str) -> Any:
+    """A body field as the job used it: ``null`` stands for the field's default."""
+    value = getattr(body, name)
+    return Txt2ImgBody.model_fields[name].default if value is None else value
 
 
 def encode_png(image) -> str:
@@ -88,14 +96,15 @@ def info_payload(result: GenerationResult, body: Txt2ImgBody) -> str:
         "prompt": result.prompt, "all_prompts": [result.prompt] * len(result.images),
         "negative_prompt": result.negative_prompt,
         "all_negative_prompts": [result.negative_prompt] * len(result.images),
-        "seed": result.seed, "all_seeds": result.all_seeds, "subseed": -1,
-        "all_subseeds": [-1] * len(result.images), "subseed_strength": 0,
+        "seed": result.seed, "all_seeds": result.all_seeds, "subseed": result.subseed,
+        "all_subseeds": result.all_subseeds, "subseed_strength": result.subseed_strength,
         "width": result.width, "height": result.height, "sampler_name": result.sampler_name,
         "cfg_scale": result.cfg_scale, "steps": result.steps, "batch_size": result.batch_size,
         "restore_faces": False, "face_restoration_model": None,
         "sd_model_name": result.model_name, "sd_model_hash": result.model_hash,
         "sd_vae_name": None, "sd_vae_hash": None,
-        "seed_resize_from_w": -1, "seed_resize_from_h": -1, "denoising_strength": body.denoising_strength,
+        "seed_resize_from_w": _or_default(body, "seed_resize_from_w"),
+        "seed_resize_from_h": _or_default(body, "seed_resize_from_h"), "denoising_strength": body.denoising_strength,
         "extra_generation_params": {"Schedule type": result.schedule_label},
         "index_of_first_image": 0, "infotexts": result.infotexts, "styles": body.styles or [],
         "job_timestamp": result.job_timestamp, "clip_skip": 1,
