@@ -42,9 +42,9 @@ plain: /([^\\\[\]():|]|\\.)+/
 _AND = re.compile(r"\bAND\b")
 # A part's trailing `:weight`; the lazy text keeps leading whitespace and drops trailing whitespace, as A1111.
 _PART_WEIGHT = re.compile(r"^((?:\s|.)*?)(?:\s*:\s*([-+]?(?:\d+\.?|\d*\.\d+)))?\s*$")
-# Necessary conditions for any editing or alternation: a `|`, or `:` number `]` (the end of `[a:b:when]`).
+# Necessary condition for any editing or alternation: a `[` followed later by `|` ... `]` or by `:` number `]`.
 # Text with neither renders as itself at every step, so it skips the (slow, Earley) parse.
-_MAY_SCHEDULE = re.compile(r"\||:\s*[+-]?\.?\d[\d.eE+-]*\s*]")
+_MAY_SCHEDULE = re.compile(r"\[.*(?:\|.*]|:\s*[+-]?\.?\d[\d.eE+-]*\s*])", re.S)
 _WHOLE_LINE_COMMENT = re.compile(r"(^|\n)#[^\n]*(\n|$)")
 _INLINE_COMMENT = re.compile(r"#[^\n]*(\n|$)")
 
@@ -185,7 +185,7 @@ def _render(nodes: tuple[_Node, ...], step: int, rule: _StepRule) -> str:
 
 def _schedule(text: str, rule: _StepRule) -> tuple[ScheduledText, ...]:
     """A1111's per-prompt schedule: one entry per step at which the text may change, the last at `steps`."""
-    if "[" not in text or _MAY_SCHEDULE.search(text) is None:
+    if _MAY_SCHEDULE.search(text) is None:
         return (ScheduledText(rule.steps, text),)
     try:
         nodes = _convert([_parser().parse(text)])
