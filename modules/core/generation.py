@@ -1,6 +1,7 @@
 """GenerationService: the txt2img flow as named steps shared by the UI and the API."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from .progress import CancelToken, ProgressTracker
 from .results import GeneratedImage, GenerationResult
 from .samplers import effective_schedule, resolve_sampler
 from .settings import Settings, SettingsStore
+from .style_store import StyleStore
 from .validation import validate_txt2img
 from .version import APP_VERSION
 
@@ -44,9 +46,11 @@ class GenerationService:
     """Runs jobs one at a time (one FIFO lock for UI and API) and saves what they make."""
 
     def __init__(self, *, models: ModelManager, settings: SettingsStore, paths: Paths, progress: ProgressTracker,
-                 addons: AddonSetup, clock: Callable[[], datetime.datetime] = datetime.datetime.now):
+                 addons: AddonSetup, clock: Callable[[], datetime.datetime] = datetime.datetime.now,
+                 styles: StyleStore | None = None):
         self._models, self._settings, self._paths = models, settings, paths
         self._progress, self._clock, self._addons = progress, clock, addons
+        self._styles = styles
         self._writer = OutputWriter(paths.outputs_root)
         self._lock = threading.Lock()
 
@@ -75,6 +79,7 @@ class GenerationService:
 
     def _plan(self, request: Txt2ImgRequest) -> _Plan:
         validate_txt2img(request)
+        request = self._with_styles(request)
         settings = self._settings.current().with_overrides(request.override_settings)
         sampler, schedule = resolve_sampler(request.sampler_name, request.scheduler)
         schedule = effective_schedule(sampler, schedule)
@@ -88,6 +93,13 @@ class GenerationService:
                           eta=_eta(sampler.name, settings), rng=str(settings.get("randn_source")))
             for i in range(request.n_iter))
         return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"), tuple(tags))
+
+    def _with_styles(self, request: Txt2ImgRequest) -> Txt2ImgRequest:
+        """Apply the request's styles first (A1111: tags in styles count; infotext and info show styled prompts)."""
+        if self._styles is None or not request.styles:
+            return request
+        prompt, negative = self._styles.apply(request.prompt, request.negative_prompt, request.styles)
+        return dataclasses.replace(request, prompt=prompt, negative_prompt=negative)
 
     def _run(self, plan: _Plan, loaded: LoadedCheckpoint, outcome: AddonOutcome,
              token: CancelToken) -> GenerationResult:
