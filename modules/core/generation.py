@@ -17,6 +17,7 @@ from .model_manager import ModelManager
 from .output_writer import OutputWriter
 from .params import GenerationJob, Txt2ImgRequest
 from .paths import Paths
+from .prompt_parser import strip_comments
 from .progress import CancelToken, ProgressTracker
 from .results import GeneratedImage, GenerationResult
 from .samplers import effective_schedule, resolve_sampler
@@ -81,6 +82,7 @@ class GenerationService:
         validate_txt2img(request)
         request = self._with_styles(request)
         settings = self._settings.current().with_overrides(request.override_settings)
+        request = _without_comments(request, settings)
         sampler, schedule = resolve_sampler(request.sampler_name, request.scheduler)
         schedule = effective_schedule(sampler, schedule)
         all_seeds = seeds.image_seeds(seeds.resolve_seed(request.seed), request.batch_size * request.n_iter)
@@ -135,6 +137,14 @@ class GenerationService:
         if settings.get("save_to_dirs"):
             folder = folder / self._clock().date().isoformat()
         return folder
+
+
+def _without_comments(request: Txt2ImgRequest, settings: Settings) -> Txt2ImgRequest:
+    """A1111's `enable_prompt_comments`: `#` comments go before tags are read (and so from the infotext too)."""
+    if not settings.get("enable_prompt_comments"):
+        return request
+    return dataclasses.replace(request, prompt=strip_comments(request.prompt),
+                               negative_prompt=strip_comments(request.negative_prompt))
 
 
 def _eta(sampler_name: str, settings: Settings) -> float | None:

@@ -5,7 +5,7 @@ The `styles.csv` file itself is read and written by `style_store.StyleStore`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 PLACEHOLDER = "{prompt}"
 
@@ -101,3 +101,38 @@ def extract_styles(prompt: str, negative_prompt: str,
                 break
         else:
             return tuple(reversed(found)), prompt, negative_prompt
+
+
+INFOTEXT_STYLE_MODES = ("Apply if any", "Apply", "Discard", "Ignore")
+"""Choices of A1111's `infotext_styles` setting (what pasting an infotext does with styles found in it)."""
+
+
+def strip_infotext_styles(info: Mapping[str, object], styles: Sequence[PromptStyle],
+                          mode: str = "Apply if any") -> dict[str, object]:
+    """Take known styles out of a parsed infotext's prompts, as A1111's paste does per `infotext_styles`.
+
+    `Ignore` changes nothing. Otherwise styles found in both prompts are stripped from them; `Apply` then
+    always sets `Styles array`, `Apply if any` only when a style was found, `Discard` never. Hires prompts
+    must carry the same styles or nothing is stripped; a hires prompt equal to the main one after stripping
+    becomes "" (meaning "same as the prompt").
+
+    >>> info = {"Prompt": "a fox, grain", "Negative prompt": "", "Steps": "20"}
+    >>> strip_infotext_styles(info, [PromptStyle("Grain", "grain")])
+    {'Prompt': 'a fox', 'Negative prompt': '', 'Steps': '20', 'Styles array': ['Grain']}
+    """
+    res = dict(info)
+    if mode == "Ignore":
+        return res
+    prompt, negative = str(res.get("Prompt", "")), str(res.get("Negative prompt", ""))
+    found, bare, bare_negative = extract_styles(prompt, negative, styles)
+    if "Hires prompt" in res or "Hires negative prompt" in res:
+        hires = str(res.get("Hires prompt", prompt)), str(res.get("Hires negative prompt", negative))
+        hires_found, hires_bare, hires_bare_negative = extract_styles(*hires, styles)
+        if hires_found != found:
+            return res
+        res["Hires prompt"] = "" if hires_bare == bare else hires_bare
+        res["Hires negative prompt"] = "" if hires_bare_negative == bare_negative else hires_bare_negative
+    res["Prompt"], res["Negative prompt"] = bare, bare_negative
+    if mode == "Apply" or (mode == "Apply if any" and found):
+        res["Styles array"] = list(found)
+    return res

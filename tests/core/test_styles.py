@@ -8,7 +8,7 @@ import pytest
 from modules.core import styles
 from modules.core.errors import InvalidRequest
 from modules.core.style_store import StyleStore, default_file
-from modules.core.styles import PromptStyle, apply_styles, extract_styles, merge_style
+from modules.core.styles import PromptStyle, apply_styles, extract_styles, merge_style, strip_infotext_styles
 
 CINEMA = PromptStyle("Cinema", "{prompt}, cinematic lighting, film grain", "cartoon, {prompt}, 3d render")
 ANIME = PromptStyle("Anime", "anime style, cel shading", "photo")
@@ -155,3 +155,36 @@ def test_store_reload_sees_edits_on_disk(tmp_path):
     assert store.styles() == ()
     store.reload()
     assert store.styles() == (PromptStyle("New", "n"),)
+
+
+def _info(prompt: str, negative: str = "", **fields) -> dict:
+    return {"Prompt": prompt, "Negative prompt": negative, "Steps": "20", **fields}
+
+
+@pytest.mark.parametrize("mode,styled_expected,plain_expected", [
+    ("Apply if any", ["Anime"], None),
+    ("Apply", ["Anime"], []),
+    ("Discard", None, None),
+])
+def test_infotext_styles_modes(mode, styled_expected, plain_expected):
+    styled = strip_infotext_styles(_info("a fox, anime style, cel shading", "photo"), [CINEMA, ANIME], mode)
+    assert (styled["Prompt"], styled["Negative prompt"]) == ("a fox", "")
+    assert styled.get("Styles array") == styled_expected
+    plain = strip_infotext_styles(_info("a fox", "blurry"), [CINEMA, ANIME], mode)
+    assert (plain["Prompt"], plain["Negative prompt"]) == ("a fox", "blurry")
+    assert plain.get("Styles array") == plain_expected
+
+
+def test_infotext_styles_ignore_leaves_the_infotext_alone():
+    info = _info("a fox, anime style, cel shading", "photo")
+    assert strip_infotext_styles(info, [ANIME], "Ignore") == info
+
+
+def test_infotext_styles_with_hires_prompts():
+    base = _info("a fox, anime style, cel shading", "photo")
+    same = strip_infotext_styles({**base, "Hires prompt": "a fox, anime style, cel shading"}, [ANIME])
+    assert (same["Prompt"], same["Hires prompt"], same["Hires negative prompt"]) == ("a fox", "", "")
+    other = strip_infotext_styles({**base, "Hires prompt": "a wolf, anime style, cel shading"}, [ANIME])
+    assert (other["Hires prompt"], other["Styles array"]) == ("a wolf", ["Anime"])
+    differs = {**base, "Hires prompt": "a wolf"}
+    assert strip_infotext_styles(differs, [ANIME]) == differs  # hires lacks the style: nothing is stripped

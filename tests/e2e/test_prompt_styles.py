@@ -18,6 +18,7 @@ def client(tiny_checkpoint, make_context, data_dir):
         encoding="utf-8-sig")
     ctx = make_context()
     with TestClient(bootstrap.create_app(ctx, api=True, ui=False)) as test_client:
+        test_client.ctx = ctx
         yield test_client
 
 
@@ -45,3 +46,19 @@ def test_styles_are_applied_in_order_and_unknown_names_ignored(client):
     assert info["styles"] == ["Cinema", "Missing", "Sharp"]
     plain = _generate(client)
     assert plain["infotexts"][0].startswith("a cat\nNegative prompt: text\nSteps: 1,")
+
+
+def test_comments_are_stripped_unless_the_setting_is_off(client):
+    info = _generate(client, prompt="a cat # with a hat\nsitting", negative_prompt="# none")
+    assert info["infotexts"][0].startswith("a cat \nsitting\nNegative prompt: \n\nSteps: 1,")
+    kept = _generate(client, prompt="a cat # with a hat", override_settings={"enable_prompt_comments": False})
+    assert kept["infotexts"][0].startswith("a cat # with a hat\nNegative prompt: text\nSteps: 1,")
+
+
+def test_styles_apply_before_comments_are_stripped(client, data_dir):
+    (data_dir / "styles.csv").write_text('name,prompt,negative_prompt\nNoted,"{prompt} # from a style\nsharp",\n',
+                                         encoding="utf-8-sig")
+    assert client.get("/sdapi/v1/prompt-styles").json()[0]["name"] == "Cinema"  # read at start-up, as A1111
+    client.ctx.styles.reload()
+    info = _generate(client, styles=["Noted"])
+    assert info["infotexts"][0].startswith("a cat \nsharp\nNegative prompt: text\nSteps: 1,")
