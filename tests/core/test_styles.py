@@ -61,8 +61,8 @@ def test_extract_never_matches_an_empty_style_or_two_placeholders():
 
 def test_extract_style_without_negative_drops_a_trailing_comma_of_the_negative():
     # A1111 quirk: an empty style text "matches" any prompt and strips a trailing ", "
-    assert extract_styles("a fox, anime style, cel shading", "blurry, ", [PromptStyle("A", "anime style, cel shading")]) \
-        == (("A",), "a fox", "blurry")
+    style = PromptStyle("A", "anime style, cel shading")
+    assert extract_styles("a fox, anime style, cel shading", "blurry, ", [style]) == (("A",), "a fox", "blurry")
 
 
 def _write(path, text: str, bom: bool = False) -> None:
@@ -130,8 +130,9 @@ def test_store_save_keeps_other_rows_and_columns_and_a_backup(tmp_path):
     assert (tmp_path / "styles.csv.bak").read_text(encoding="utf-8") == original  # the file as it was
     store.save_style(PORTRAIT)
     text = (tmp_path / "styles.csv").read_text(encoding="utf-8-sig")
-    assert text.splitlines() == ["name,prompt,negative_prompt,author", "# Mine,,,", "Anime,anime style,\"photo, 3d\",me",
-                                 "Other,x,y,you", "Portrait,\"portrait of {prompt}, 85mm\",,"]
+    assert text.splitlines() == ["name,prompt,negative_prompt,author", "# Mine,,,",
+                                 "Anime,anime style,\"photo, 3d\",me", "Other,x,y,you",
+                                 "Portrait,\"portrait of {prompt}, 85mm\",,"]
     assert "Portrait" not in (tmp_path / "styles.csv.bak").read_text(encoding="utf-8-sig")
     assert [s.name for s in store.styles()] == ["Anime", "Other", "Portrait"]
 
