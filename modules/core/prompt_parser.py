@@ -215,8 +215,9 @@ def plan_prompt(prompt: str, steps: int, *, allow_and: bool = True, hires_steps:
                 use_old_scheduling: bool = False) -> PromptPlan:
     """Split a prompt into weighted `AND` parts, each with the schedule of texts per sampling step.
 
-    `steps` is the first-pass step count. For the hires pass give its own count as `hires_steps`: integer
-    `when` values are then offset by `steps` and fractions by 1.0 (A1111's timeline), unless
+    `steps` is the first pass's step count as the sampler counts them (A1111 passes its sampler's "total steps",
+    which some samplers change). For the hires pass give that pass's count as `hires_steps`, with `steps` still
+    the first pass's: integer `when` values are then offset by `steps` and fractions by 1.0 (A1111's timeline), unless
     `use_old_scheduling` (A1111's compatibility setting: `when` < 1 is a fraction, else a step; no offsets).
     The negative prompt is planned with `allow_and=False`: A1111 never splits it nor reads a weight from it.
 
