@@ -104,7 +104,7 @@ class StyleStore:
 
     def __init__(self, files: Sequence[Path]):
         self._patterns = tuple(Path(f) for f in files) or (Path("styles.csv"),)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # save/delete re-read the files while still holding it
         self._files: tuple[_StyleFile, ...] = ()
         self._styles: dict[str, PromptStyle] = {}
         self.reload()
@@ -158,7 +158,7 @@ class StyleStore:
             if not replaced:
                 rows.append(_row_for(style, None))
             self._write(target, rows)
-        self.reload()
+            self.reload()
 
     def delete_style(self, name: str) -> None:
         """Remove a style from its file (other rows, comments included, are written back unchanged)."""
@@ -167,7 +167,7 @@ class StyleStore:
             if target is None:
                 return
             self._write(target, [r for r in target.rows if _style_of(r) is None or r.get("name") != name])
-        self.reload()
+            self.reload()
 
     def _file_holding(self, name: str) -> _StyleFile | None:
         for style_file in reversed(self._files):  # the last definition is the one in effect

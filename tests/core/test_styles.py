@@ -189,3 +189,15 @@ def test_infotext_styles_with_hires_prompts():
     assert (other["Hires prompt"], other["Styles array"]) == ("a wolf", ["Anime"])
     differs = {**base, "Hires prompt": "a wolf"}
     assert strip_infotext_styles(differs, [ANIME]) == differs  # hires lacks the style: nothing is stripped
+
+
+def test_store_concurrent_saves_keep_every_style(tmp_path):
+    import threading
+
+    store = StyleStore([tmp_path / "styles.csv"])
+    threads = [threading.Thread(target=store.save_style, args=(PromptStyle(f"S{i}", f"p{i}"),)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(s.name for s in StyleStore([tmp_path / "styles.csv"]).styles()) == [f"S{i}" for i in range(8)]
