@@ -183,8 +183,12 @@ def _render(nodes: tuple[_Node, ...], step: int, rule: _StepRule) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=128)
 def _schedule(text: str, rule: _StepRule) -> tuple[ScheduledText, ...]:
-    """A1111's per-prompt schedule: one entry per step at which the text may change, the last at `steps`."""
+    """A1111's per-prompt schedule: one entry per step at which the text may change, the last at `steps`.
+
+    Cached: every batch of a job (and each image's cond and uncond) asks again, and the Earley parse is slow.
+    """
     if _MAY_SCHEDULE.search(text) is None:
         return (ScheduledText(rule.steps, text),)
     try:
