@@ -21,6 +21,7 @@ from modules.core.model_manager import ModelManager
 from modules.core.paths import Paths
 from modules.core.progress import ProgressTracker
 from modules.core.settings import SettingsStore
+from modules.core.style_store import StyleStore
 from modules.interfaces.cli import LaunchOptions
 from modules.interfaces.http_api.errors import install_error_handlers
 from modules.interfaces.http_api.routes import build_router
@@ -60,10 +61,12 @@ def create_context(options: LaunchOptions) -> AppContext:
     models = ModelManager(catalog, backend, settings, hashing=not options.no_hashing)
     progress = ProgressTracker()
     forced_vae = Path(options.vae_path).resolve() if options.vae_path else None
+    styles = StyleStore(tuple(Path(f).resolve() for f in options.styles_file) or (paths.styles_file,))
     generation = GenerationService(models=models, settings=settings, paths=paths, progress=progress,
-                                   addons=AddonSetup(models=models, addons=addons, forced_vae=forced_vae))
+                                   addons=AddonSetup(models=models, addons=addons, forced_vae=forced_vae),
+                                   styles=styles)
     return AppContext(paths=paths, settings=settings, catalog=catalog, addons=addons, models=models,
-                      generation=generation, progress=progress)
+                      generation=generation, progress=progress, styles=styles)
 
 
 def create_app(ctx: AppContext, *, api: bool, ui: bool) -> FastAPI:

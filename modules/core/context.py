@@ -10,6 +10,7 @@ from .model_manager import ModelManager
 from .paths import Paths
 from .progress import ProgressTracker
 from .settings import SettingsStore
+from .style_store import StyleStore
 
 
 @dataclass(frozen=True)
@@ -23,3 +24,4 @@ class AppContext:
     models: ModelManager
     generation: GenerationService
     progress: ProgressTracker
+    styles: StyleStore

@@ -1,6 +1,7 @@
 """GenerationService: the txt2img flow as named steps shared by the UI and the API."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 from dataclasses import dataclass
@@ -16,11 +17,13 @@ from .model_manager import ModelManager
 from .output_writer import OutputWriter
 from .params import GenerationJob, Txt2ImgRequest
 from .paths import Paths
+from .prompt_parser import strip_comments
 from .progress import CancelToken, ProgressTracker
 from .results import GeneratedImage, GenerationResult
 from .samplers import effective_schedule, resolve_sampler
 from .seeds import NoiseSpec
 from .settings import Settings, SettingsStore
+from .style_store import StyleStore
 from .validation import validate_txt2img
 from .version import APP_VERSION
 
@@ -45,9 +48,11 @@ class GenerationService:
     """Runs jobs one at a time (one FIFO lock for UI and API) and saves what they make."""
 
     def __init__(self, *, models: ModelManager, settings: SettingsStore, paths: Paths, progress: ProgressTracker,
-                 addons: AddonSetup, clock: Callable[[], datetime.datetime] = datetime.datetime.now):
+                 addons: AddonSetup, clock: Callable[[], datetime.datetime] = datetime.datetime.now,
+                 styles: StyleStore | None = None):
         self._models, self._settings, self._paths = models, settings, paths
         self._progress, self._clock, self._addons = progress, clock, addons
+        self._styles = styles
         self._writer = OutputWriter(paths.outputs_root)
         self._lock = threading.Lock()
 
@@ -76,7 +81,9 @@ class GenerationService:
 
     def _plan(self, request: Txt2ImgRequest) -> _Plan:
         validate_txt2img(request)
+        request = self._with_styles(request)
         settings = self._settings.current().with_overrides(request.override_settings)
+        request = _without_comments(request, settings)
         sampler, schedule = resolve_sampler(request.sampler_name, request.scheduler)
         schedule = effective_schedule(sampler, schedule)
         noise = _noise_plan(request)
@@ -90,6 +97,13 @@ class GenerationService:
                           **_batch_seeds(noise[i * request.batch_size:(i + 1) * request.batch_size]))
             for i in range(request.n_iter))
         return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"), tuple(tags))
+
+    def _with_styles(self, request: Txt2ImgRequest) -> Txt2ImgRequest:
+        """Apply the request's styles first (A1111: tags in styles count; infotext and info show styled prompts)."""
+        if self._styles is None or not request.styles:
+            return request
+        prompt, negative = self._styles.apply(request.prompt, request.negative_prompt, request.styles)
+        return dataclasses.replace(request, prompt=prompt, negative_prompt=negative)
 
     def _run(self, plan: _Plan, loaded: LoadedCheckpoint, outcome: AddonOutcome,
              token: CancelToken) -> GenerationResult:
@@ -139,6 +153,14 @@ def _batch_seeds(noise: tuple[NoiseSpec, ...]) -> dict[str, Any]:
     """The GenerationJob fields that carry one batch's noise plan."""
     return {"seeds": tuple(n.seed for n in noise), "subseeds": tuple(n.subseed for n in noise),
             "subseed_strength": noise[0].subseed_strength, "seed_resize_from": noise[0].resize_from}
+
+
+def _without_comments(request: Txt2ImgRequest, settings: Settings) -> Txt2ImgRequest:
+    """A1111's `enable_prompt_comments`: `#` comments go before tags are read (and so from the infotext too)."""
+    if not settings.get("enable_prompt_comments"):
+        return request
+    return dataclasses.replace(request, prompt=strip_comments(request.prompt),
+                               negative_prompt=strip_comments(request.negative_prompt))
 
 
 def _eta(sampler_name: str, settings: Settings) -> float | None:

@@ -14,6 +14,7 @@ class Txt2ImgRequest:
 
     prompt: str = ""
     negative_prompt: str = ""
+    styles: tuple[str, ...] = ()
     steps: int = 20
     sampler_name: str | None = "DPM++ 2M"
     scheduler: str | None = "Automatic"

@@ -28,6 +28,7 @@ class Paths:
     config_file: Path
     cache_dir: Path
     configs_dir: Path
+    styles_file: Path
 
     @classmethod
     def from_root(cls, data_dir: Path, *, install_dir: Path, models_dir: Path | None = None,
@@ -48,6 +49,7 @@ class Paths:
             config_file=data_dir / "config.json",
             cache_dir=data_dir / "cache",
             configs_dir=Path(install_dir) / "configs",
+            styles_file=data_dir / "styles.csv",
         )
 
     def ensure_user_folders(self) -> None:

@@ -25,7 +25,8 @@ EXPECTED_DEFAULTS = {
     "add_vae_name_to_info": True, "lora_add_hashes_to_infotext": True,
     "textual_inversion_add_hashes_to_infotext": True,
     "eta_ddim": 0.0, "eta_ancestral": 1.0, "default_sampler": "DPM++ 2M", "default_scheduler": "Automatic",
-    "default_steps": 20,
+    "default_steps": 20, "infotext_styles": "Apply if any", "enable_prompt_comments": True,
+    "use_old_scheduling": False,
 }
 
 

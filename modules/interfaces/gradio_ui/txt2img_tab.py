@@ -33,7 +33,7 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _prompt_row(c: dict) -> None:
+def _prompt_row(c: dict, style_names: list[str]) -> None:
     with gr.Row():
         with gr.Column(scale=6):
             c["prompt"] = gr.Textbox(label="Prompt", lines=3, placeholder="Prompt", elem_id="txt2img_prompt")
@@ -42,6 +42,10 @@ def _prompt_row(c: dict) -> None:
         with gr.Column(scale=1, min_width=160):
             c["generate"] = gr.Button("Generate", variant="primary", elem_id="txt2img_generate")
             c["interrupt"] = gr.Button("Interrupt", elem_id="txt2img_interrupt")
+            with gr.Row():
+                c["styles"] = gr.Dropdown(label="Styles", choices=style_names, value=[], multiselect=True,
+                                          elem_id="txt2img_styles", scale=4)
+                c["styles_refresh"] = gr.Button("🔄", elem_id="txt2img_styles_refresh", scale=0, min_width=40)
 
 
 def _main_row(c: dict) -> None:
@@ -73,10 +77,18 @@ def _controls(c: dict) -> None:
 
 def _request(v: dict) -> Txt2ImgRequest:
     return Txt2ImgRequest(
-        prompt=v["prompt"] or "", negative_prompt=v["negative_prompt"] or "", steps=int(v["steps"]),
+        prompt=v["prompt"] or "", negative_prompt=v["negative_prompt"] or "", styles=tuple(v.get("styles") or ()),
+        steps=int(v["steps"]),
         sampler_name=v["sampler"], scheduler=v["scheduler"], cfg_scale=_number(v["cfg_scale"]),
         width=int(v["width"]), height=int(v["height"]), batch_size=int(v["batch_size"]), n_iter=int(v["n_iter"]),
         source="ui", **seed_fields(v))
+
+
+def _reloaded_styles(ctx: AppContext, chosen: list[str] | None) -> gr.Dropdown:
+    """Read styles.csv again; keep the chosen styles that still exist."""
+    ctx.styles.reload()
+    names = [style.name for style in ctx.styles.styles()]
+    return gr.Dropdown(choices=names, value=[n for n in chosen or () if n in names])
 
 
 def _run_with_progress(ctx: AppContext, request: Txt2ImgRequest, progress: gr.Progress) -> GenerationResult:
@@ -107,11 +119,11 @@ def _run_with_progress(ctx: AppContext, request: Txt2ImgRequest, progress: gr.Pr
 def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     """Lay out the tab and wire its events; the model bar shows the checkpoint a job loaded."""
     c: dict = {}
-    _prompt_row(c)
+    _prompt_row(c, [style.name for style in ctx.styles.styles()])
     extra_networks = build_extra_networks(ctx, bar, c["prompt"])
     _main_row(c)
-    inputs = {c[k] for k in ("prompt", "negative_prompt", "sampler", "scheduler", "steps", "width", "height",
-                             "n_iter", "batch_size", "cfg_scale", *SEED_INPUTS)}
+    inputs = {c[k] for k in ("prompt", "negative_prompt", "styles", "sampler", "scheduler", "steps", "width",
+                             "height", "n_iter", "batch_size", "cfg_scale", *SEED_INPUTS)}
     names = {id(c[k]): k for k in c}
 
     def generate(values: dict, progress=gr.Progress()):
@@ -129,5 +141,7 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     c["prompt"].submit(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
     c["interrupt"].click(lambda: ctx.progress.interrupt(), queue=False)
     wire_seed_controls(c)
+    c["styles_refresh"].click(lambda chosen: _reloaded_styles(ctx, chosen), inputs=c["styles"], outputs=c["styles"],
+                              queue=False)
     return Txt2ImgTab(prompt=c["prompt"], sampler=c["sampler"], scheduler=c["scheduler"], steps=c["steps"],
                       extra_networks=extra_networks)

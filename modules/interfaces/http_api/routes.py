@@ -10,6 +10,7 @@ from modules.core.samplers import SAMPLERS, SCHEDULES
 
 from .addon_routes import addon_routes
 from .schemas import Txt2ImgBody, encode_png_with_info, info_payload
+from .style_routes import style_routes
 
 PREFIX = "/sdapi/v1"
 
@@ -25,7 +26,8 @@ Routes = list[tuple[str, str, Callable]]
 def build_router(ctx: AppContext) -> APIRouter:
     """All API routes of this build."""
     router = APIRouter()
-    routes = (*_generation_routes(ctx), *_model_routes(ctx), *_listing_routes(), *addon_routes(ctx))
+    routes = (*_generation_routes(ctx), *_model_routes(ctx), *_listing_routes(), *addon_routes(ctx),
+              *style_routes(ctx))
     for method, path, handler in routes:
         _route(router, method, path, handler)
     return router

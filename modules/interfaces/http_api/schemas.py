@@ -57,7 +57,8 @@ class Txt2ImgBody(BaseModel):
         overrides = dict(v["override_settings"] or {})
         checkpoint = overrides.pop("sd_model_checkpoint", None)
         return Txt2ImgRequest(
-            prompt=v["prompt"], negative_prompt=v["negative_prompt"], steps=v["steps"],
+            prompt=v["prompt"], negative_prompt=v["negative_prompt"], styles=tuple(v["styles"] or ()),
+            steps=v["steps"],
             sampler_name=self.sampler_name or v["sampler_index"], scheduler=self.scheduler,
             cfg_scale=v["cfg_scale"], width=v["width"], height=v["height"], seed=v["seed"],
             subseed=v["subseed"], subseed_strength=v["subseed_strength"],
