@@ -30,7 +30,7 @@ def test_styles_dropdown_lists_styles_csv(ctx):
 def test_chosen_styles_reach_the_request():
     values = {"prompt": "a cat", "negative_prompt": None, "styles": ["Sharp", "Cinema"], "steps": 3,
               "sampler": "Euler", "scheduler": "Automatic", "cfg_scale": 7, "width": 64, "height": 64, "seed": 1,
-              "batch_size": 1, "n_iter": 1}
+              "subseed_show": False, "batch_size": 1, "n_iter": 1}
     assert txt2img_tab._request(values).styles == ("Sharp", "Cinema")
     assert txt2img_tab._request({**values, "styles": None}).styles == ()
 
