@@ -61,7 +61,7 @@ def _select(tower: _Tower, out, clip_skip: int, sdxl_clip_l_skip: bool) -> torch
     if tower.layer == _Layer.SD1:
         if clip_skip <= 1:
             return out.last_hidden_state
-        return tower.encoder.text_model.final_layer_norm(out.hidden_states[-clip_skip])
+        return _final_norm(tower.encoder)(out.hidden_states[-clip_skip])
     if tower.layer == _Layer.LAST:
         # SD2 was trained on OpenCLIP's penultimate block + ln_final; diffusers' conversion drops the last
         # block (23 layers), so last_hidden_state is exactly that. A1111 ignores clip skip for SD2.
@@ -69,6 +69,11 @@ def _select(tower: _Tower, out, clip_skip: int, sdxl_clip_l_skip: bool) -> torch
     if tower.layer == _Layer.SDXL_L and sdxl_clip_l_skip:
         return out.hidden_states[-clip_skip]  # A1111 ``sdxl_clip_l_skip``: no final norm, clip skip 2 = default
     return out.hidden_states[-2]  # SDXL's embedders: layer "hidden" (index 11 of 12) / "penultimate", no norm
+
+
+def _final_norm(encoder: torch.nn.Module) -> torch.nn.Module:
+    # transformers 5 flattened CLIPTextModel (no ``text_model`` wrapper); older versions nest it
+    return getattr(encoder, "text_model", encoder).final_layer_norm
 
 
 def _emphasise(z: torch.Tensor, weights: torch.Tensor, emphasis: str) -> torch.Tensor:
