@@ -65,6 +65,15 @@ def test_sdxl_embeds_and_pooled_equal_diffusers_default(loaded):
     assert torch.equal(last[..., 64:], skipped.embeds[..., 64:])  # ...OpenCLIP-bigG's does not
 
 
+def test_sdxl_refiner_uses_openclip_only(loaded):
+    checkpoint = loaded("sdxl-refiner")
+    ours = encoder_for(checkpoint).encode([("a photo of a cat", 1.0)])
+    embeds, _, pooled, _ = checkpoint.handle.pipe.encode_prompt("a photo of a cat",
+                                                                do_classifier_free_guidance=False)
+    assert ours.embeds.shape == embeds.shape == (1, 77, 128)
+    assert torch.allclose(ours.embeds, embeds, atol=1e-6) and torch.allclose(ours.pooled, pooled, atol=1e-6)
+
+
 def test_sd1_clip_skip_matches_diffusers_and_sd2_ignores_it(loaded):
     sd1 = loaded("sd15")
     encoder = encoder_for(sd1)
@@ -161,11 +170,12 @@ def test_comma_backtrack_moves_the_last_phrase():
     assert [c.tokens[1:].index(2) for c in far.chunks] == [75, 6]  # the comma is 25 tokens back: too far
 
 
-def test_multi_vector_embedding_is_expanded_and_never_split(loaded, tmp_path):
-    checkpoint = loaded("sd15")
+@pytest.mark.parametrize("family", ["sd15", "sdxl"])
+def test_multi_vector_embedding_is_expanded_and_never_split(loaded, tmp_path, family):
+    checkpoint = loaded(family)
     pipe = checkpoint.handle.pipe
     state = EmbeddingState()
-    load_embedding(pipe, "shiny", build_embedding("sd15", tmp_path / "shiny.safetensors", vectors=3), state)
+    load_embedding(pipe, "shiny", build_embedding(family, tmp_path / "shiny.safetensors", vectors=3), state)
     try:
         encoder = encoder_for(checkpoint, embedding_names=["shiny"])
         group = tuple(pipe.tokenizer.convert_tokens_to_ids(state.tokens["shiny"]))
@@ -173,6 +183,7 @@ def test_multi_vector_embedding_is_expanded_and_never_split(loaded, tmp_path):
         assert [c.tokens[1:].index(49407) for c in chunked.chunks] == [73, 3]
         assert chunked.chunks[1].tokens[1:4] == group  # moved whole to the next chunk
         assert encoder.chunk([(words(72) + " shiny", 1.0)]).chunks[0].tokens[73:76] == group
+        assert encoder.encode([(words(73) + " shiny", 1.0)]).embeds.shape[1] == 154
         with_emb = encoder.encode([("a shiny cat", 1.2)]).embeds
         assert not torch.allclose(with_emb, encoder.encode([("a cat cat cat cat", 1.2)]).embeds)
         assert encoder.count_tokens([("a shiny cat", 1.0)]) == (5, 75)
