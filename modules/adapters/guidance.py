@@ -6,6 +6,8 @@ from typing import Protocol, Sequence
 
 import torch
 
+from modules.core.model_family import ModelFamily
+
 from .conditioning import StepConditioning
 from .prompt_embeds import EncodedPrompt
 
@@ -61,6 +63,21 @@ def sdxl_refiner_time_ids(width: int, height: int, aesthetic_score: float, *, cr
                           crop_left: int = 0) -> tuple[float, ...]:
     """SDXL refiner size conditioning: (original h, w, crop top, left, aesthetic score)."""
     return (float(height), float(width), float(crop_top), float(crop_left), float(aesthetic_score))
+
+
+def size_conditions(family: ModelFamily, width: int, height: int, *, crops: tuple[int, int] = (0, 0),
+                    aesthetic: tuple[float, float] = (6.0, 2.5)) -> tuple[tuple[float, ...] | None, ...]:
+    """(cond, uncond) time ids for ``family`` at ``width`` x ``height`` (None for SD1/SD2).
+
+    ``crops`` is A1111 (``sdxl_crop_top``, ``sdxl_crop_left``); ``aesthetic`` the refiner's (positive, negative)
+    scores (A1111 ``sdxl_refiner_high_aesthetic_score`` / ``sdxl_refiner_low_aesthetic_score``)."""
+    if family is ModelFamily.SDXL_REFINER:
+        return tuple(sdxl_refiner_time_ids(width, height, score, crop_top=crops[0], crop_left=crops[1])
+                     for score in aesthetic)
+    if family.is_sdxl:
+        ids = sdxl_time_ids(width, height, crop_top=crops[0], crop_left=crops[1])
+        return ids, ids
+    return None, None
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from modules.adapters.conditioning import ConditioningSchedule, EncodeOptions, ImagePlan, PromptPart
-from modules.adapters.guidance import GuidanceOptions, GuidedModel, sdxl_time_ids
+from modules.adapters.guidance import GuidanceOptions, GuidedModel, sdxl_time_ids, size_conditions
 from modules.adapters.prompt_embeds import prompt_encoder_for
+from modules.core.model_family import ModelFamily
 from tests.support.tiny_pipelines import load_tiny
 
 ATOL = 1e-4  # batched UNet rows differ from single ones in the last bits; CFG scales that up
@@ -106,6 +107,23 @@ def test_sdxl_added_conditions_and_zero_empty_negative(loaded):
     assert torch.allclose(out.guided, u + 5.0 * (c - u), atol=ATOL)
     with pytest.raises(ValueError, match="time_ids"):
         GuidedModel(pipe.unet, ConditioningSchedule(encoder, lambda s: []), GuidanceOptions(cfg_scale=5.0))
+
+
+def test_refiner_gets_aesthetic_scores(loaded):
+    pipe, encoder = loaded("sdxl-refiner")
+    cond_ids, uncond_ids = size_conditions(ModelFamily.SDXL_REFINER, 64, 48, crops=(8, 0))
+    theirs, theirs_negative = pipe._get_add_time_ids((48, 64), (8, 0), (48, 64), 6.0, 2.5, (48, 64), (8, 0),
+                                                     (48, 64), torch.float32, text_encoder_projection_dim=128)
+    assert torch.equal(torch.tensor([cond_ids]), theirs) and torch.equal(torch.tensor([uncond_ids]), theirs_negative)
+    assert size_conditions(ModelFamily.SDXL, 64, 48) == (sdxl_time_ids(64, 48),) * 2
+    assert size_conditions(ModelFamily.SD1, 64, 48) == (None, None)
+    model = GuidedModel(pipe.unet, ConditioningSchedule(encoder, lambda s: [plan(("a cat", 1.0))]),
+                        GuidanceOptions(cfg_scale=5.0, time_ids=cond_ids, uncond_time_ids=uncond_ids))
+    x, t = latents(), torch.tensor(200.0)
+    cond, ugly = encoder.encode(frags("a cat")), encoder.encode(frags("ugly"))
+    c = unet_out(pipe.unet, x, t, cond.embeds, text_embeds=cond.pooled, time_ids=theirs)
+    u = unet_out(pipe.unet, x, t, ugly.embeds, text_embeds=ugly.pooled, time_ids=theirs_negative)
+    assert torch.allclose(model(x, t, 0).guided, u + 5.0 * (c - u), atol=ATOL)
 
 
 def test_and_parts_are_weighted(loaded):
