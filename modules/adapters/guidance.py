@@ -1,7 +1,7 @@
 """The guided model function the denoising loop calls: batched UNet passes, CFG and composable ``AND``."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, Sequence
 
 import torch
@@ -82,17 +82,22 @@ def size_conditions(family: ModelFamily, width: int, height: int, *, crops: tupl
 
 @dataclass(frozen=True)
 class _Rows:
-    """UNet input rows: the image each row belongs to and its text conditioning."""
+    """UNet input rows: the image each row belongs to and its text (and SDXL size) conditioning."""
 
     owners: tuple[int, ...]
     context: torch.Tensor
     pooled: torch.Tensor | None
-    time_ids: tuple[float, ...] | None
+    time_ids: tuple[tuple[float, ...], ...] | None  # one entry per row (SDXL only)
 
     def cat(self, other: _Rows) -> _Rows:
         """Both row sets as one batch (contexts must have equal lengths)."""
         pooled = None if self.pooled is None else torch.cat([self.pooled, other.pooled])
-        return _Rows(self.owners + other.owners, torch.cat([self.context, other.context]), pooled, None)
+        time_ids = None if self.time_ids is None else self.time_ids + other.time_ids
+        return _Rows(self.owners + other.owners, torch.cat([self.context, other.context]), pooled, time_ids)
+
+
+def _per_row(time_ids: tuple[float, ...] | None, count: int) -> tuple[tuple[float, ...], ...] | None:
+    return None if time_ids is None else (time_ids,) * count
 
 
 def _stack(prompts: Sequence[EncodedPrompt]) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -137,11 +142,11 @@ class GuidedModel:
         uncond_rows = self._uncond_rows(conditioning)
         cond_rows, uncond_rows = self._equalise(cond_rows, uncond_rows)
         if self._options.batch_cond_uncond and cond_rows.context.shape[1] == uncond_rows.context.shape[1]:
-            out = self._run(x_in, t, cond_rows.cat(uncond_rows), self._time_ids(cond_rows, uncond_rows))
+            out = self._run(x_in, t, cond_rows.cat(uncond_rows))
             cond_out, uncond_out = out[:len(cond_rows.owners)], out[len(cond_rows.owners):]
         else:  # A1111 runs different-length cond and uncond as separate batches
-            cond_out = self._run(x_in, t, cond_rows, self._time_ids(cond_rows))
-            uncond_out = self._run(x_in, t, uncond_rows, self._time_ids(uncond_rows))
+            cond_out = self._run(x_in, t, cond_rows)
+            uncond_out = self._run(x_in, t, uncond_rows)
         guided = uncond_out.clone()
         for row, (owner, weight) in enumerate(zip(cond_rows.owners, weights)):
             guided[owner] += (cond_out[row] - uncond_out[owner]) * (weight * self._options.cfg_scale)
@@ -151,13 +156,15 @@ class GuidedModel:
         parts = [(image, prompt, weight) for image, image_parts in enumerate(conditioning.conds)
                  for prompt, weight in image_parts]
         context, pooled = _stack([prompt for _, prompt, _ in parts])
-        rows = _Rows(tuple(image for image, _, _ in parts), context, pooled, self._options.time_ids)
+        rows = _Rows(tuple(image for image, _, _ in parts), context, pooled,
+                     _per_row(self._options.time_ids, len(parts)))
         return rows, [weight for _, _, weight in parts]
 
     def _uncond_rows(self, conditioning: StepConditioning) -> _Rows:
         context, pooled = _stack(conditioning.unconds)
         time_ids = self._options.uncond_time_ids or self._options.time_ids
-        return _Rows(tuple(range(len(conditioning.unconds))), context, pooled, time_ids)
+        count = len(conditioning.unconds)
+        return _Rows(tuple(range(count)), context, pooled, _per_row(time_ids, count))
 
     def _equalise(self, cond: _Rows, uncond: _Rows) -> tuple[_Rows, _Rows]:
         """With ``pad_cond_uncond``, pad the shorter side with empty-prompt chunks so both share one batch."""
@@ -166,17 +173,10 @@ class GuidedModel:
             return cond, uncond
         empty = self._conditioning.empty_chunk()
         if length_c < length_u:
-            return _Rows(cond.owners, _pad_with_empty(cond.context, length_u, empty), cond.pooled,
-                         cond.time_ids), uncond
-        return cond, _Rows(uncond.owners, _pad_with_empty(uncond.context, length_c, empty), uncond.pooled,
-                           uncond.time_ids)
+            return replace(cond, context=_pad_with_empty(cond.context, length_u, empty)), uncond
+        return cond, replace(uncond, context=_pad_with_empty(uncond.context, length_c, empty))
 
-    @staticmethod
-    def _time_ids(*row_sets: _Rows) -> list[tuple[float, ...] | None]:
-        return [row_set.time_ids for row_set in row_sets for _ in row_set.owners]
-
-    def _run(self, x_in: torch.Tensor, t: torch.Tensor, rows: _Rows,
-             time_ids: list[tuple[float, ...] | None]) -> torch.Tensor:
+    def _run(self, x_in: torch.Tensor, t: torch.Tensor, rows: _Rows) -> torch.Tensor:
         """One UNet call over ``rows``: each row sees its image's latents (and image conditioning) and timestep."""
         owners = torch.tensor(rows.owners, device=x_in.device)
         x = x_in.index_select(0, owners)
@@ -190,6 +190,6 @@ class GuidedModel:
             if rows.pooled is None:
                 raise ValueError("an SDXL UNet needs pooled text embeddings")
             added = {"text_embeds": rows.pooled.to(x_in.device, dtype),
-                     "time_ids": torch.tensor(time_ids, device=x_in.device, dtype=dtype)}
+                     "time_ids": torch.tensor(rows.time_ids, device=x_in.device, dtype=dtype)}
         return self._unet(x, timesteps, encoder_hidden_states=rows.context.to(x_in.device, dtype),
                           added_cond_kwargs=added).sample
