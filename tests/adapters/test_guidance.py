@@ -5,6 +5,7 @@ import contextlib
 
 import pytest
 import torch
+from diffusers import EulerDiscreteScheduler
 
 from modules.adapters.conditioning import ConditioningSchedule, EncodeOptions, ImagePlan, PromptPart
 from modules.adapters.guidance import GuidanceOptions, GuidedModel, sdxl_time_ids, size_conditions
@@ -236,3 +237,25 @@ def test_inpainting_unet_gets_the_image_conditioning(loaded):
     cond = unet_out(pipe.unet, full, t, encoder.encode(frags("a cat")).embeds)
     uncond = unet_out(pipe.unet, full, t, encoder.encode(frags("ugly")).embeds)
     assert out.guided.shape == x.shape and torch.allclose(out.guided, uncond + 3.0 * (cond - uncond), atol=ATOL)
+
+
+@pytest.mark.parametrize("family", ["sd15", "sdxl"])
+def test_a_loop_over_the_guided_model_reproduces_the_diffusers_pipeline(loaded, family):
+    pipe, encoder = loaded(family)
+    config = pipe.scheduler.config
+    pipe.scheduler = EulerDiscreteScheduler.from_config(config)
+    noise = latents(seed=11)
+    # A1111 zeroes SDXL's empty negative; diffusers does so for a missing one
+    negative = None if family == "sdxl" else ""
+    expected = pipe(prompt="a red cat", negative_prompt=negative, num_inference_steps=3, guidance_scale=7.0,
+                    width=128, height=128, latents=noise.clone(), output_type="latent").images
+    time_ids = sdxl_time_ids(128, 128) if family == "sdxl" else None
+    model = GuidedModel(pipe.unet, ConditioningSchedule(encoder, lambda s: [plan(("a red cat", 1.0), negative="")]),
+                        GuidanceOptions(cfg_scale=7.0, time_ids=time_ids))
+    scheduler = EulerDiscreteScheduler.from_config(config)
+    scheduler.set_timesteps(3)
+    sample = noise * scheduler.init_noise_sigma
+    for step, t in enumerate(scheduler.timesteps):
+        guided = model(scheduler.scale_model_input(sample, t), t, step).guided
+        sample = scheduler.step(guided, t, sample).prev_sample
+    assert torch.allclose(sample, expected, atol=1e-4)
