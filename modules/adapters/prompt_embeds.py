@@ -78,7 +78,7 @@ def _final_norm(encoder: torch.nn.Module) -> torch.nn.Module:
 
 def _emphasise(z: torch.Tensor, weights: torch.Tensor, emphasis: str) -> torch.Tensor:
     """Multiply each token's vector by its weight; ``Original`` then restores each chunk's mean (A1111)."""
-    if emphasis in ("Ignore", "None"):
+    if emphasis in ("Ignore", "None"):  # "None" left the brackets in the text, so every weight is 1 anyway
         return z
     before = z.mean(dim=(1, 2), keepdim=True)
     z = z * weights.unsqueeze(-1).to(z.dtype)

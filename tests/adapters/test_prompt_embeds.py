@@ -7,7 +7,7 @@ import pytest
 import torch
 from diffusers import StableDiffusionPipeline
 
-from modules.adapters.embeddings import EmbeddingState, load_embedding
+from modules.adapters.embeddings import EmbeddingState, load_embedding, unload_all
 from modules.adapters.prompt_chunks import TokenIds, chunk_tokens
 from modules.adapters.prompt_embeds import prompt_encoder_for
 from modules.core.errors import InvalidRequest
@@ -188,5 +188,4 @@ def test_multi_vector_embedding_is_expanded_and_never_split(loaded, tmp_path, fa
         assert not torch.allclose(with_emb, encoder.encode([("a cat cat cat cat", 1.2)]).embeds)
         assert encoder.count_tokens([("a shiny cat", 1.0)]) == (5, 75)
     finally:
-        from modules.adapters.embeddings import unload_all
         unload_all(pipe, state)
