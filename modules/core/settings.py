@@ -72,6 +72,7 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("lora_in_memory_limit", 4, "Number of LoRA networks to keep loaded in memory", _SD, int,
                 minimum=0, maximum=32),
     SettingSpec("CLIP_stop_at_last_layers", 1, "Clip skip", _SD, int, minimum=1, maximum=12),
+    SettingSpec("emphasis", "Original", "Emphasis mode", _SD, str, choices=("Original", "No norm", "Ignore", "None")),
     SettingSpec("randn_source", "CPU", "Random number generator source", _SD, str, choices=("GPU", "CPU", "NV")),
     SettingSpec("add_model_hash_to_info", True, "Add model hash to infotext", _INFO, bool),
     SettingSpec("add_model_name_to_info", True, "Add model name to infotext", _INFO, bool),

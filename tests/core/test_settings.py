@@ -19,7 +19,8 @@ EXPECTED_DEFAULTS = {
     "outdir_extras_samples": "outputs/extras-images", "outdir_txt2img_grids": "outputs/txt2img-grids",
     "outdir_img2img_grids": "outputs/img2img-grids", "enable_pnginfo": True, "add_model_hash_to_info": True,
     "add_model_name_to_info": True, "add_version_to_infotext": True, "sd_model_checkpoint": None,
-    "sd_checkpoint_hash": "", "sd_checkpoints_limit": 1, "CLIP_stop_at_last_layers": 1, "randn_source": "CPU",
+    "sd_checkpoint_hash": "", "sd_checkpoints_limit": 1, "CLIP_stop_at_last_layers": 1, "emphasis": "Original",
+    "randn_source": "CPU",
     "sd_vae": "Automatic", "sd_vae_overrides_per_model_preferences": True, "sd_lora": "None",
     "extra_networks_default_multiplier": 1.0, "lora_in_memory_limit": 4, "add_vae_hash_to_info": True,
     "add_vae_name_to_info": True, "lora_add_hashes_to_infotext": True,
@@ -90,7 +91,7 @@ def test_snapshot_is_immutable(tmp_path):
 @pytest.mark.parametrize("key, value", [
     ("samples_save", 1), ("default_steps", 2.5), ("default_steps", True), ("eta_ddim", "0.5"),
     ("eta_ddim", float("nan")), ("randn_source", "Philox"), ("default_sampler", "Foo"), ("default_steps", 0),
-    ("CLIP_stop_at_last_layers", 13), ("sd_checkpoint_hash", None), ("unknown_key", {1, 2}),
+    ("CLIP_stop_at_last_layers", 13), ("emphasis", "Loud"), ("sd_checkpoint_hash", None), ("unknown_key", {1, 2}),
 ])
 def test_validation_names_the_key(tmp_path, key, value):
     store = SettingsStore(tmp_path / "c.json")
