@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -26,6 +28,9 @@ from .settings import Settings, SettingsStore
 from .style_store import StyleStore
 from .validation import validate_txt2img
 from .version import APP_VERSION
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,11 +76,16 @@ class GenerationService:
         with self._lock:
             token = self._progress.begin("txt2img", job_count=len(plan.jobs), timestamp=plan.timestamp)
             try:
+                started = time.perf_counter()
                 loaded = self._models.ensure(request.checkpoint)
+                model_seconds = time.perf_counter() - started
                 first = plan.jobs[0]
                 outcome = self._addons.apply(loaded, plan.settings, (first.prompt, first.negative_prompt),
                                              list(plan.tags))
-                return self._run(plan, loaded, outcome, token)
+                result = self._run(plan, loaded, outcome, token)
+                timings = (("model", model_seconds), *outcome.timings, ("total", time.perf_counter() - started))
+                log.info("txt2img: %s", ", ".join(f"{what} {seconds:.2f}s" for what, seconds in timings))
+                return dataclasses.replace(result, timings=timings)
             finally:
                 self._progress.finish()
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class AddonOutcome:
     fixed: dict[str, object] = field(default_factory=dict)
     extra: list[tuple[str, object]] = field(default_factory=list)
     warnings: tuple[str, ...] = ()
+    timings: tuple[tuple[str, float], ...] = ()
 
 
 def hash_list(pairs: list[tuple[str, str]]) -> str:
@@ -51,10 +53,14 @@ class AddonSetup:
     def apply(self, loaded: LoadedCheckpoint, settings: Settings, texts: tuple[str, ...],
               tags: list[ExtraNetworkTag]) -> AddonOutcome:
         """Prepare ``loaded`` for prompts ``texts`` (tags already removed) and the prompt's extra-network tags."""
+        clock = time.perf_counter()
         fixed, vae_warnings = self._vae(loaded, settings)
+        vae_seconds, clock = time.perf_counter() - clock, time.perf_counter()
         lora_extra, lora_warnings = self._loras(loaded, settings, tags)
+        lora_seconds, clock = time.perf_counter() - clock, time.perf_counter()
         extra = lora_extra + self._embeddings_for(loaded, settings, texts)
-        return AddonOutcome(fixed=fixed, extra=extra, warnings=(*vae_warnings, *lora_warnings))
+        timings = (("VAE", vae_seconds), ("LoRA", lora_seconds), ("embeddings", time.perf_counter() - clock))
+        return AddonOutcome(fixed=fixed, extra=extra, warnings=(*vae_warnings, *lora_warnings), timings=timings)
 
     def _loras(self, loaded: LoadedCheckpoint, settings: Settings,
                tags: list[ExtraNetworkTag]) -> tuple[list[tuple[str, object]], list[str]]:

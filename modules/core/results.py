@@ -40,6 +40,8 @@ class GenerationResult:
     warnings: tuple[str, ...] = ()
     subseed: int = -1
     subseed_strength: float = 0.0
+    timings: tuple[tuple[str, float], ...] = ()
+    """(what, seconds): model load or switch, VAE, LoRA and embedding setup, sampling, total."""
 
     @property
     def all_seeds(self) -> list[int]:

@@ -40,6 +40,8 @@ def test_lora_changes_image_and_removal_is_exact(lora_ctx, data_dir):
     assert f'Lora hashes: "detail: {digest}"' in result.images[0].infotext
     assert result.images[0].infotext.startswith("a cat <lora:detail:1>\nSteps:"), "the tag stays in the saved prompt"
     assert record.kind is AddonKind.LORA
+    timings = dict(result.timings)
+    assert set(timings) == {"model", "VAE", "LoRA", "embeddings", "total"} and 0 < timings["LoRA"] < timings["total"]
     assert np.array_equal(_run(lora_ctx, "a cat")[0], baseline), "removing the LoRA must restore exactly"
     assert np.array_equal(_run(lora_ctx, "a cat <lora:detail:0>")[0], baseline), "weight 0 is no LoRA"
     assert np.array_equal(_run(lora_ctx, "a cat <lora:detail_alias:1>")[0], with_lora), "alias from metadata"

@@ -50,6 +50,17 @@ def notice_text(ctx: AppContext) -> str:
             "then press 🔄 next to the checkpoint list.")
 
 
+def job_status_text(model_name: str, timings: tuple[tuple[str, float], ...]) -> str:
+    """The status line after a job: where its time went (model load or switch, add-ons, total).
+
+    >>> job_status_text("a", (("model", 0.004), ("VAE", 0.0), ("LoRA", 0.031), ("embeddings", 0.0), ("total", 2.5)))
+    'a · model 0.00 s · LoRA 0.03 s · total 2.50 s'
+    """
+    parts = [f"{what} {seconds:.2f} s" for what, seconds in timings
+             if what in ("model", "total") or seconds >= 0.005]
+    return " · ".join([model_name, *parts])
+
+
 def status_text(ctx: AppContext) -> str:
     """What the status line says before any selection on this page."""
     loaded = ctx.models.loaded

@@ -13,7 +13,7 @@ from modules.core.samplers import SAMPLERS, SCHEDULES
 
 from .errors import shown_to_user
 from .extra_networks import ExtraNetworks, build_extra_networks
-from .model_bar import ModelBar, checkpoint_choices
+from .model_bar import ModelBar, checkpoint_choices, job_status_text
 from .seed_controls import SEED_INPUTS, build_seed_controls, seed_fields, wire_seed_controls
 
 
@@ -134,9 +134,10 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
         gallery = [(img.image, f"Seed {img.seed}") for img in result.images]
         info = result.infotexts[0] if result.infotexts else ""
         titles, current = checkpoint_choices(ctx)
-        return gallery, info, result.seed, result.subseed, gr.Dropdown(choices=titles, value=current)
+        status = job_status_text(result.model_name, result.timings)
+        return gallery, info, result.seed, result.subseed, gr.Dropdown(choices=titles, value=current), status
 
-    outputs = [c["gallery"], c["info"], c["last_seed"], c["last_subseed"], bar.checkpoint]
+    outputs = [c["gallery"], c["info"], c["last_seed"], c["last_subseed"], bar.checkpoint, bar.status]
     c["generate"].click(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
     c["prompt"].submit(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
     c["interrupt"].click(lambda: ctx.progress.interrupt(), queue=False)
