@@ -65,7 +65,10 @@ class PromptPart:
     schedule: tuple[ScheduledText, ...]
 
     def text_at(self, step: int) -> str:
-        """Return the text used at 1-based `step`: the first entry whose end step is >= step (else the last)."""
+        """Return the text at `step`: the first entry whose end step is >= step (else the last).
+
+        A1111's denoiser passes its own step counter, which starts at 0, so `[a:b:10]` keeps `a` through step
+        index 10; callers that want A1111's images pass the 0-based sampler step."""
         for entry in self.schedule:
             if step <= entry.end_step:
                 return entry.text
@@ -79,7 +82,7 @@ class PromptPlan:
     parts: tuple[PromptPart, ...]
 
     def texts_at(self, step: int) -> tuple[tuple[str, float], ...]:
-        """Return `(text, weight)` of every part at 1-based `step`."""
+        """Return `(text, weight)` of every part at `step` (see `PromptPart.text_at` for the step base)."""
         return tuple((part.text_at(step), part.weight) for part in self.parts)
 
     def distinct_texts(self) -> tuple[str, ...]:
