@@ -1,6 +1,10 @@
 """Inpainting masks as A1111 makes them: binary masks, editor layers, sketch masks, blur, crop region, fill.
 
-Masks are Pillow "L" images: 255 = regenerate this pixel, 0 = keep it.
+Masks are Pillow "L" images: 255 = regenerate this pixel, 0 = keep it. How the img2img tabs map here, with a
+Gradio ImageEditor value ``{"background", "layers", "composite"}``: *Sketch* uses the composite as the init
+image and no mask; *Inpaint* uses the background with ``mask_from_layers(layers)``; *Inpaint sketch* uses
+``inpaint_sketch(composite, background, ...)``; *Inpaint upload* sends its mask through ``binary_mask``
+(`img2img_inputs.prepare_img2img` does that for every request mask, as A1111's processing does).
 """
 from __future__ import annotations
 
@@ -97,28 +101,46 @@ def blur_mask(mask: Image.Image, blur_x: int, blur_y: int) -> Image.Image:
     """
     mask = mask.convert("L")
     if blur_x > 0:
-        mask = _convolve_rows(mask, gaussian_kernel(blur_x))
+        mask = _blur_rows(mask, gaussian_kernel(blur_x))
     if blur_y > 0:
-        mask = _convolve_rows(mask.transpose(Image.Transpose.TRANSPOSE), gaussian_kernel(blur_y))
-        mask = mask.transpose(Image.Transpose.TRANSPOSE)
+        flipped = _blur_rows(mask.transpose(Image.Transpose.TRANSPOSE), gaussian_kernel(blur_y))
+        mask = flipped.transpose(Image.Transpose.TRANSPOSE)
     return mask
 
 
-def _convolve_rows(image: Image.Image, kernel: tuple[float, ...]) -> Image.Image:
-    """Convolve every row with `kernel` (float arithmetic in Pillow "F" images), rounding back to L."""
+def _blur_rows(mask: Image.Image, kernel: tuple[float, ...]) -> Image.Image:
+    """Convolve each row with `kernel`, computing only the part the mask's bounding box can reach.
+
+    Rows without a masked pixel and columns beyond the kernel's reach stay 0, so they are skipped: the work
+    follows the size of the masked area, not of the picture.
+    """
+    box = mask.getbbox()
+    if box is None:
+        return mask.copy()
+    half = len(kernel) // 2
+    start, stop = max(box[0] - half, 0), min(box[2] + half, mask.width)
+    band = mask.crop((0, box[1], mask.width, box[3]))
+    result = Image.new("L", mask.size, 0)
+    result.paste(_convolve_rows(band, kernel, start, stop), (start, box[1]))
+    return result
+
+
+def _convolve_rows(image: Image.Image, kernel: tuple[float, ...], start: int, stop: int) -> Image.Image:
+    """Return columns [start, stop) of the rows convolved with `kernel` (float "F" arithmetic, rounded to L)."""
     half = len(kernel) // 2
     width, height = image.size
-    padded = Image.new("F", (width + 2 * half, height))
-    padded.paste(image.convert("F"), (half, 0))
-    for offset in range(1, half + 1):
-        for column, source in ((half - offset, _mirror(-offset, width)), (half + width - 1 + offset,
-                                                                          _mirror(width - 1 + offset, width))):
-            padded.paste(image.crop((source, 0, source + 1, height)).convert("F"), (column, 0))
-    total = Image.new("F", (width, height), 0.5)  # +0.5 so the final truncation rounds to nearest
+    low, high = start - half, stop + half  # source columns needed, possibly beyond the edges
+    padded = Image.new("F", (high - low, height))
+    inside_low, inside_high = max(low, 0), min(high, width)
+    padded.paste(image.crop((inside_low, 0, inside_high, height)).convert("F"), (inside_low - low, 0))
+    for column in (*range(low, inside_low), *range(inside_high, high)):
+        source = _mirror(column, width)
+        padded.paste(image.crop((source, 0, source + 1, height)).convert("F"), (column - low, 0))
+    total = Image.new("F", (stop - start, height), 0.5)  # +0.5: the conversion to L then rounds to nearest
     for index, weight in enumerate(kernel):
-        if weight < 1e-12:
+        if weight < 1e-12:  # far tails of wide kernels change nothing at 8 bits
             continue
-        window = padded.crop((index, 0, index + width, height))
+        window = padded.crop((index, 0, index + stop - start, height))
         total = ImageMath.lambda_eval(lambda a, w=weight: a["t"] + a["s"] * w, t=total, s=window)
     return total.convert("L")
 
