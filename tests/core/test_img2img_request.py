@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 from PIL import Image
 
+from modules.core.denoising import img2img_steps
 from modules.core.errors import InvalidRequest
 from modules.core.img2img_batch import plan_batch
 from modules.core.params import UI_IMG2IMG_DEFAULTS, GenerationRequest, Img2ImgRequest, Txt2ImgRequest
@@ -115,3 +116,20 @@ def test_a_single_mask_serves_every_image_and_an_empty_folder_means_img2img(tmp_
     assert not plan_batch(inputs, empty).is_inpaint
     with pytest.raises(InvalidRequest, match="does not exist"):
         plan_batch(tmp_path / "missing")
+
+
+def test_img2img_steps_follow_a1111_and_map_exactly_to_diffusers():
+    steps = img2img_steps(20, 0.75)
+    assert (steps.run, steps.schedule, steps.start) == (16, 20, 4)  # spec: t_enc 15, 16 steps from index 4
+    for total in range(1, 151):
+        for tenth in range(0, 11):
+            for fix in (False, True):
+                plan = img2img_steps(total, tenth / 10, fix)
+                # diffusers runs min(int(schedule * strength), schedule) steps of a `schedule`-step schedule
+                assert min(int(plan.schedule * plan.diffusers_strength), plan.schedule) == plan.run
+                if fix and tenth:
+                    assert plan.run == total and plan.schedule == int(total / min(tenth / 10, 0.999))
+                elif not fix:
+                    assert plan.schedule == total and plan.run == int(min(tenth / 10, 0.999) * total) + 1
+    with pytest.raises(InvalidRequest, match="denoising_strength must be between 0 and 1"):
+        img2img_steps(20, 1.2)
