@@ -81,6 +81,9 @@ def _validate_inpaint(request: Img2ImgRequest) -> None:
         raise InvalidRequest("inpainting_mask_invert must be 0 (inpaint masked) or 1 (inpaint not masked), "
                              f"got {request.inpainting_mask_invert}")
     _check_range("inpaint_full_res_padding", request.inpaint_full_res_padding, 0, MAX_SIDE)
+    if request.mask is not None and not (1 <= min(request.mask.size) and max(request.mask.size) <= MAX_INIT_IMAGE_SIDE):
+        raise InvalidRequest(f"mask is {request.mask.width}x{request.mask.height}; each side must be between 1 and "
+                             f"{MAX_INIT_IMAGE_SIDE}")
     for image in request.init_images if request.mask is not None and request.inpaint_full_res else ():
         # whole-picture inpainting resizes the mask like the image (as A1111); "only masked" crops both at
         # the mask's coordinates, which only makes sense when they match

@@ -61,6 +61,7 @@ def test_a_valid_request_passes():
     ({"latent_mask": box_mask((32, 32), (0, 0, 8, 8))}, "latent_mask is 32x32; it must be width x height"),
     ({"init_images": (Image.new("RGB", (20000, 1)),)}, "init image 1 is 20000x1"),
     ({"image_cfg_scale": -1.0}, "image_cfg_scale must be between 0 and 100"),
+    ({"mask": Image.new("L", (17000, 64)), "inpaint_full_res": False}, "mask is 17000x64; each side"),
 ])
 def test_invalid_requests_name_the_field(fields, message):
     with pytest.raises(InvalidRequest, match=message.replace("(", r"\(").replace(")", r"\)")):
