@@ -56,9 +56,7 @@ def validate_img2img(request: Img2ImgRequest) -> None:
         raise InvalidRequest(f"got {len(request.init_images)} init images for batch_size {request.batch_size}: "
                              "send one image, or at most batch_size images")
     for index, image in enumerate(request.init_images):
-        if not (1 <= min(image.size) and max(image.size) <= MAX_INIT_IMAGE_SIDE):
-            raise InvalidRequest(f"init image {index + 1} is {image.width}x{image.height}; each side must be "
-                                 f"between 1 and {MAX_INIT_IMAGE_SIDE}")
+        _check_image_size(f"init image {index + 1}", image.size)
     _check_range("denoising_strength", request.denoising_strength, 0, 1)
     if request.resize_mode not in (0, 1, 2, 3):
         raise InvalidRequest(f"resize_mode must be 0, 1, 2 or 3, got {request.resize_mode}")
@@ -67,6 +65,11 @@ def validate_img2img(request: Img2ImgRequest) -> None:
     if request.initial_noise_multiplier is not None:
         _check_range("initial_noise_multiplier", request.initial_noise_multiplier, 0, 10)
     _validate_inpaint(request)
+
+
+def _check_image_size(label: str, size: tuple[int, int]) -> None:
+    if not (1 <= min(size) and max(size) <= MAX_INIT_IMAGE_SIDE):
+        raise InvalidRequest(f"{label} is {size[0]}x{size[1]}; each side must be between 1 and {MAX_INIT_IMAGE_SIDE}")
 
 
 def _validate_inpaint(request: Img2ImgRequest) -> None:
@@ -81,9 +84,8 @@ def _validate_inpaint(request: Img2ImgRequest) -> None:
         raise InvalidRequest("inpainting_mask_invert must be 0 (inpaint masked) or 1 (inpaint not masked), "
                              f"got {request.inpainting_mask_invert}")
     _check_range("inpaint_full_res_padding", request.inpaint_full_res_padding, 0, MAX_SIDE)
-    if request.mask is not None and not (1 <= min(request.mask.size) and max(request.mask.size) <= MAX_INIT_IMAGE_SIDE):
-        raise InvalidRequest(f"mask is {request.mask.width}x{request.mask.height}; each side must be between 1 and "
-                             f"{MAX_INIT_IMAGE_SIDE}")
+    if request.mask is not None:
+        _check_image_size("mask", request.mask.size)
     for image in request.init_images if request.mask is not None and request.inpaint_full_res else ():
         # whole-picture inpainting resizes the mask like the image (as A1111); "only masked" crops both at
         # the mask's coordinates, which only makes sense when they match
