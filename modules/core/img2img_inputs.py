@@ -108,7 +108,7 @@ def prepare_img2img(request: Img2ImgRequest, *, upscaler: Upscaler | None = None
         paste_box=None if box is None else (box[0], box[1], box[2] - box[0], box[3] - box[1]),
         masked_content=content,
         latent_size=(request.width // LATENT_SCALE, request.height // LATENT_SCALE)
-        if mode is ResizeMode.LATENT_UPSCALE else None,
+        if mode is ResizeMode.LATENT_UPSCALE and box is None else None,  # "only masked" images are W x H already
         infotext=img2img_infotext(request, has_mask=plan.mask is not None), warnings=plan.warnings)
 
 

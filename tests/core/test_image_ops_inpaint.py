@@ -141,3 +141,22 @@ def test_infotext_keys_and_order_ui_versus_api():
                       inpaint_full_res=False)
     assert img2img_infotext(uneven, has_mask=True) == ()
     assert img2img_infotext(_request(), has_mask=False) == ()
+
+
+def test_only_masked_in_latent_mode_needs_no_latent_resize():
+    mask = box_mask((128, 96), (40, 30, 80, 60))
+    prepared = prepare_img2img(_request(resize_mode=3, width=64, height=64, mask=mask, inpaint_full_res=True))
+    assert prepared.images[0].size == (64, 64) and prepared.latent_size is None
+
+
+def test_the_upscaler_hook_enlarges_init_images():
+    seen = []
+
+    def upscaler(image, scale):
+        seen.append((image.size, scale))
+        return image.resize((image.width * 4, image.height * 4), Image.Resampling.NEAREST)
+
+    prepared = prepare_img2img(_request(width=512, height=384), upscaler=upscaler)
+    assert seen == [((128, 96), 4.0)] and prepared.images[0].size == (512, 384)
+    expected = picture(128, 96).resize((512, 384), Image.Resampling.NEAREST)
+    assert ImageChops.difference(prepared.images[0], expected).getbbox() is None
