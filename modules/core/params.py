@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Mapping
+
+from PIL import Image
 
 from .samplers import SamplerSpec, ScheduleSpec
 from .seeds import NoiseSpec
 
 
 @dataclass(frozen=True)
-class Txt2ImgRequest:
-    """What a user asked for in the txt2img tab or through ``POST /sdapi/v1/txt2img``."""
+class GenerationRequest:
+    """The fields txt2img and img2img share (A1111 names; UI defaults, the API schema supplies its own)."""
 
     prompt: str = ""
     negative_prompt: str = ""
@@ -32,6 +35,55 @@ class Txt2ImgRequest:
     checkpoint: str | None = None
     override_settings: Mapping[str, object] = field(default_factory=dict)
     source: str = "ui"
+
+
+@dataclass(frozen=True)
+class Txt2ImgRequest(GenerationRequest):
+    """What a user asked for in the txt2img tab or through ``POST /sdapi/v1/txt2img``."""
+
+
+@dataclass(frozen=True)
+class Img2ImgRequest(GenerationRequest):
+    """What a user asked for in the img2img tab or through ``POST /sdapi/v1/img2img``; a mask makes it inpainting.
+
+    img2img fields carry A1111's *API* defaults (`UI_IMG2IMG_DEFAULTS` lists where the UI differs). Images are
+    Pillow images: decoding base64 is the interface's job. `mask_blur`, when set, replaces both `mask_blur_x`
+    and `mask_blur_y`, as in A1111's API. `inpainting_fill`: 0 fill, 1 original, 2 latent noise, 3 latent
+    nothing. `inpaint_full_res` True = "Only masked". `inpainting_mask_invert`: 0 inpaint masked, 1 not masked.
+    `initial_noise_multiplier` None = the setting's value. `latent_mask`, when given, replaces the mask for
+    the latent blend and the "fill" pre-fill (A1111's outpainting scripts use it).
+    """
+
+    init_images: tuple[Image.Image, ...] = ()
+    mask: Image.Image | None = None
+    resize_mode: int = 0
+    denoising_strength: float = 0.75
+    image_cfg_scale: float | None = None
+    mask_blur: int | None = None
+    mask_blur_x: int = 4
+    mask_blur_y: int = 4
+    mask_round: bool = True
+    inpainting_fill: int = 0
+    inpaint_full_res: bool = True
+    inpaint_full_res_padding: int = 0
+    inpainting_mask_invert: int = 0
+    initial_noise_multiplier: float | None = None
+    latent_mask: Image.Image | None = None
+    include_init_images: bool = False
+
+    @property
+    def mask_blur_xy(self) -> tuple[int, int]:
+        """The (horizontal, vertical) mask blur actually used: `mask_blur` for both when it is set."""
+        if self.mask_blur is not None:
+            return self.mask_blur, self.mask_blur
+        return self.mask_blur_x, self.mask_blur_y
+
+
+UI_IMG2IMG_DEFAULTS: Mapping[str, object] = MappingProxyType({
+    "mask_blur": 4, "inpainting_fill": 1, "inpaint_full_res": False, "inpaint_full_res_padding": 32,
+    "image_cfg_scale": 1.5,
+})
+"""img2img fields whose UI default differs from the API default of `Img2ImgRequest` (spec: defaults UI vs API)."""
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from .errors import InvalidRequest
-from .params import Txt2ImgRequest
+from .params import GenerationRequest, Img2ImgRequest, Txt2ImgRequest
 
 MAX_SIDE = 4096
+MAX_INIT_IMAGE_SIDE = 16384  # init images are resized to width x height; this only bounds memory
+MAX_MASK_BLUR = 256  # the outpainting scripts pass 2x (Poor man's) or 4x (mk2) their 0-64 slider
 MAX_STEPS = 150
 MAX_BATCH_SIZE = 8
 MAX_BATCH_COUNT = 100
@@ -18,6 +20,10 @@ def _check_range(name: str, value: float, low: float, high: float) -> None:
 
 def validate_txt2img(request: Txt2ImgRequest) -> None:
     """Raise InvalidRequest naming the first field that is out of range."""
+    _validate_common(request)
+
+
+def _validate_common(request: GenerationRequest) -> None:
     for name in ("width", "height"):
         value = getattr(request, name)
         _check_range(name, value, 64, MAX_SIDE)
@@ -39,3 +45,53 @@ def validate_txt2img(request: Txt2ImgRequest) -> None:
                                  f"got {value}")
     if len(request.prompt) > 100_000 or len(request.negative_prompt) > 100_000:
         raise InvalidRequest("prompt is longer than 100000 characters")
+
+
+def validate_img2img(request: Img2ImgRequest) -> None:
+    """Raise InvalidRequest naming the first img2img/inpaint field that is missing, out of range or inconsistent."""
+    _validate_common(request)
+    if not request.init_images:
+        raise InvalidRequest("img2img needs an init image (init_images is empty)")
+    if len(request.init_images) > 1 and len(request.init_images) > request.batch_size:
+        raise InvalidRequest(f"got {len(request.init_images)} init images for batch_size {request.batch_size}: "
+                             "send one image, or at most batch_size images")
+    for index, image in enumerate(request.init_images):
+        _check_image_size(f"init image {index + 1}", image.size)
+    _check_range("denoising_strength", request.denoising_strength, 0, 1)
+    if request.resize_mode not in (0, 1, 2, 3):
+        raise InvalidRequest(f"resize_mode must be 0, 1, 2 or 3, got {request.resize_mode}")
+    if request.image_cfg_scale is not None:
+        _check_range("image_cfg_scale", request.image_cfg_scale, 0, 100)
+    if request.initial_noise_multiplier is not None:
+        _check_range("initial_noise_multiplier", request.initial_noise_multiplier, 0, 10)
+    _validate_inpaint(request)
+
+
+def _check_image_size(label: str, size: tuple[int, int]) -> None:
+    if not (1 <= min(size) and max(size) <= MAX_INIT_IMAGE_SIDE):
+        raise InvalidRequest(f"{label} is {size[0]}x{size[1]}; each side must be between 1 and {MAX_INIT_IMAGE_SIDE}")
+
+
+def _validate_inpaint(request: Img2ImgRequest) -> None:
+    for name in ("mask_blur", "mask_blur_x", "mask_blur_y"):
+        value = getattr(request, name)
+        if value is not None:
+            _check_range(name, value, 0, MAX_MASK_BLUR)
+    if request.inpainting_fill not in (0, 1, 2, 3):
+        raise InvalidRequest("inpainting_fill must be 0 (fill), 1 (original), 2 (latent noise) or 3 (latent nothing), "
+                             f"got {request.inpainting_fill}")
+    if request.inpainting_mask_invert not in (0, 1):
+        raise InvalidRequest("inpainting_mask_invert must be 0 (inpaint masked) or 1 (inpaint not masked), "
+                             f"got {request.inpainting_mask_invert}")
+    _check_range("inpaint_full_res_padding", request.inpaint_full_res_padding, 0, MAX_SIDE)
+    if request.mask is not None:
+        _check_image_size("mask", request.mask.size)
+    for image in request.init_images if request.mask is not None and request.inpaint_full_res else ():
+        # whole-picture inpainting resizes the mask like the image (as A1111); "only masked" crops both at
+        # the mask's coordinates, which only makes sense when they match
+        if request.mask.size != image.size:
+            raise InvalidRequest(f"mask is {request.mask.width}x{request.mask.height} but the init image is "
+                                 f"{image.width}x{image.height}; with inpaint_full_res (Only masked) they must match")
+    if request.latent_mask is not None and request.latent_mask.size != (request.width, request.height):
+        raise InvalidRequest(f"latent_mask is {request.latent_mask.width}x{request.latent_mask.height}; it must be "
+                             f"width x height ({request.width}x{request.height})")
