@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import install_checkpoint
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import REPO, install_checkpoint
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -60,6 +61,20 @@ MOVE_CASES = [
 
 
 @pytest.fixture
+def script_page():
+    """A blank Chromium page with only ``keyedit.js`` loaded: the pure string logic needs no server."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed")
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_content("<html><body></body></html>")
+        page.add_script_tag(path=str(REPO / "modules" / "interfaces" / "gradio_ui" / "static" / "keyedit.js"))
+        yield page
+        browser.close()
+
+
+@pytest.fixture
 def server_data(data_dir, tiny_checkpoint) -> Path:
     """The tiny SD1 checkpoint, loaded by the server at start-up."""
     install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
@@ -79,8 +94,8 @@ def _wait_for_model(page) -> None:
     pytest.fail("the model did not load")
 
 
-def test_keyedit_string_logic(page):
-    page.wait_for_function("() => window.sdKeyedit !== undefined", timeout=30_000)
+def test_keyedit_string_logic(script_page):
+    page = script_page
     got = page.evaluate("cases => cases.map(([t, s, e, up]) => window.sdKeyedit.editWeight(t, s, e, up))",
                         [list(case) for case, _ in WEIGHT_CASES])
     expected = [None if want is None else dict(zip(("text", "start", "end"), want)) for _, want in WEIGHT_CASES]
