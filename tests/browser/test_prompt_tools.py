@@ -1,6 +1,7 @@
 """A real browser on a real server: the prompt boxes' token counters and Ctrl+Up/Down weight editing."""
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -76,8 +77,9 @@ def script_page():
 
 @pytest.fixture
 def server_data(data_dir, tiny_checkpoint) -> Path:
-    """The tiny SD1 checkpoint, loaded by the server at start-up."""
+    """The tiny SD1 checkpoint, loaded by the server at start-up, and a non-default LoRA weight step."""
     install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
+    (data_dir / "config.json").write_text(json.dumps({"keyedit_precision_extra": 0.1}), encoding="utf-8")
     return data_dir
 
 
@@ -138,3 +140,7 @@ def test_counter_follows_the_prompt_and_ctrl_up_edits_the_selection(page):
     expect(negative).to_have_value("(blurry:1.1), ugly")
     negative.press("Alt+ArrowRight")
     expect(negative).to_have_value(" ugly,(blurry:1.1)")
+    prompt.fill("cat <lora:detail:0.5>")
+    prompt.evaluate("box => box.setSelectionRange(8, 8)")
+    prompt.press("Control+ArrowUp")
+    expect(prompt).to_have_value("cat <lora:detail:0.6>")  # the keyedit_precision_extra setting applies
