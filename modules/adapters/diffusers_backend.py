@@ -190,12 +190,13 @@ class DiffusersBackend:
         pipe = handle.pipe
         if pipe is None:
             raise NoModelLoaded(f"{loaded.record.name} was unloaded")
-        encoder = prompt_encoder_for(pipe, loaded.family, embedding_names=list(handle.embeddings.loaded))
         fragments = parse_attention(text) if parse_emphasis else [(text, 1.0)]
         try:
+            encoder = prompt_encoder_for(pipe, loaded.family, embedding_names=list(handle.embeddings.loaded))
             return encoder.count_tokens(fragments)
         except RuntimeError as exc:
-            # the Rust tokenizer refuses ("Already borrowed") while a job switches its padding/truncation mode
+            # a job may be changing the embeddings (dict resized) or the Rust tokenizer's padding/truncation
+            # mode ("Already borrowed") right now; the counter shows "-" and the next keystroke counts again
             raise Busy("the tokenizer is in use; count again") from exc
 
     def memory_needed(self, record: ModelRecord) -> int:

@@ -31,3 +31,6 @@ def test_counts_with_the_loaded_model_as_a1111(tiny_checkpoint, make_context, da
     assert str(counter.count(f"cat AND {words(90)}", steps=20)) == "90/150"
     # comma backtracking: the phrase after a late comma moves on, the first chunk counts as 75
     assert str(counter.count(f"{words(70)}, {words(10)}", steps=20)) == "85/150"
+    # emphasis "None" (A1111): brackets and weights are plain text, so they are tokens too
+    ctx.settings.update({"emphasis": "None"})
+    assert counter.count("(cat:1.3)", steps=20).tokens > 3
