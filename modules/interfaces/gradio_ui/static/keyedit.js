@@ -55,7 +55,8 @@
   // What a caret without selection edits: the <...>, (...) or [...] it is in, else the word it is on.
   function targetOf(text, caret, options) {
     return enclosingGroup(text, caret, "<", ">") || enclosingGroup(text, caret, "(", ")")
-      || enclosingGroup(text, caret, "[", "]") || wordAt(text, caret, options.delimiters + options.whitespaceDelimiters);
+      || enclosingGroup(text, caret, "[", "]")
+      || wordAt(text, caret, options.delimiters + options.whitespaceDelimiters);
   }
 
   // How a weight is written: at most 12 significant digits, whole numbers with ".0" ("1.0", "2.0").
