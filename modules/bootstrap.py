@@ -78,10 +78,13 @@ def create_app(ctx: AppContext, *, api: bool, ui: bool) -> FastAPI:
     if ui:
         import gradio as gr  # noqa: PLC0415 - only the UI mode pays for importing gradio
         from modules.interfaces.gradio_ui.app import build_ui  # noqa: PLC0415
+        from modules.interfaces.gradio_ui.page_assets import page_assets  # noqa: PLC0415
 
         blocks = build_ui(ctx)
         blocks.queue(default_concurrency_limit=1)
-        app = gr.mount_gradio_app(app, blocks, path="/", allowed_paths=[], show_error=True)
+        assets = page_assets()
+        app = gr.mount_gradio_app(app, blocks, path="/", allowed_paths=[], show_error=True, css=assets.css,
+                                  head=assets.head)
     return app
 
 

@@ -17,11 +17,12 @@ from diffusers import EulerDiscreteScheduler
 from PIL import Image
 
 from modules.core.backend import EmbeddingReport, LoadedCheckpoint, LoraReport, LoraRequest, StepHooks
-from modules.core.errors import GenerationFailed, OutOfMemory, UnsupportedModel
+from modules.core.errors import Busy, GenerationFailed, NoModelLoaded, OutOfMemory, UnsupportedModel
 from modules.core.model_catalog import ModelRecord
 from modules.core.model_family import ModelFamily
 from modules.core.model_probe import probe_family, sidecar_v_prediction
 from modules.core.params import GenerationJob
+from modules.core.prompt_attention import parse_attention
 
 from .checkpoint_files import loaded_bytes, read_state_dict, shapes_of
 from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
@@ -30,6 +31,7 @@ from .embeddings import EmbeddingState, load_embedding, substitute, unload_all
 from .lora import LoraState, LoraWish, apply_loras
 from .latents import generators, initial_latents
 from .model_configs import write_config_dir
+from .prompt_embeds import prompt_encoder_for
 from .vae_loading import load_vae
 from .pipeline_factory import ComponentSource, build_pipeline, load_unet, unet_predicts_v
 from .shared_components import ComponentPool
@@ -180,6 +182,22 @@ class DiffusersBackend:
         applied, failed = apply_loras(handle.pipe, handle.loras, wishes, keep=keep)
         notes = tuple(handle.loras.notes[name] for name in applied if name in handle.loras.notes)
         return LoraReport(applied=tuple(applied), failed=failed, notes=notes)
+
+    def count_tokens(self, loaded: LoadedCheckpoint, text: str, *, parse_emphasis: bool = True) -> tuple[int, int]:
+        """A1111's count for the UI: the text's tokens after emphasis parsing (embeddings expanded), chunked into
+        75-token chunks with comma backtracking, and the chunks' capacity. Only the tokenizer is used."""
+        handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
+        pipe = handle.pipe
+        if pipe is None:
+            raise NoModelLoaded(f"{loaded.record.name} was unloaded")
+        fragments = parse_attention(text) if parse_emphasis else [(text, 1.0)]
+        try:
+            encoder = prompt_encoder_for(pipe, loaded.family, embedding_names=list(handle.embeddings.loaded))
+            return encoder.count_tokens(fragments)
+        except RuntimeError as exc:
+            # a job may be changing the embeddings (dict resized) or the Rust tokenizer's padding/truncation
+            # mode ("Already borrowed") right now; the counter shows "-" and the next keystroke counts again
+            raise Busy("the tokenizer is in use; count again") from exc
 
     def memory_needed(self, record: ModelRecord) -> int:
         """The model's size at our dtype, from the file header."""

@@ -73,6 +73,9 @@ class Backend(Protocol):
     def generate(self, loaded: LoadedCheckpoint, job: GenerationJob, hooks: StepHooks) -> list[Image.Image]:
         """Run one batch and return its images in seed order."""
 
+    def count_tokens(self, loaded: LoadedCheckpoint, text: str, *, parse_emphasis: bool = True) -> tuple[int, int]:
+        """(tokens, capacity) of one prompt text as the model would chunk it, e.g. (80, 150); tokenizes only."""
+
     def set_vae(self, loaded: LoadedCheckpoint, path: Path | None) -> None:
         """Decode with the VAE file at ``path``, or with the checkpoint's own VAE when None."""
 

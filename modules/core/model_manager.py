@@ -40,6 +40,15 @@ class ModelManager:
         with self._lock:
             return self._cache.get(self._active) if self._active else None
 
+    def active_nowait(self) -> LoadedCheckpoint | None:
+        """The active checkpoint without waiting: None while none is loaded or a load/switch is under way."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self.loaded
+        finally:
+            self._lock.release()
+
     def cached(self) -> list[LoadedCheckpoint]:
         """Every checkpoint in memory, least recently used first."""
         with self._lock:
@@ -87,6 +96,10 @@ class ModelManager:
     def set_loras(self, loaded: LoadedCheckpoint, loras: list[LoraRequest], *, keep: int) -> LoraReport:
         """Activate exactly ``loras`` on ``loaded``."""
         return self._backend.set_loras(loaded, loras, keep=keep)
+
+    def count_tokens(self, loaded: LoadedCheckpoint, text: str, *, parse_emphasis: bool = True) -> tuple[int, int]:
+        """(tokens, capacity) of ``text`` with ``loaded``'s tokenizer."""
+        return self._backend.count_tokens(loaded, text, parse_emphasis=parse_emphasis)
 
     def generate(self, loaded: LoadedCheckpoint, job, hooks) -> list:
         """Run one batch on ``loaded`` through the backend."""

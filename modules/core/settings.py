@@ -37,6 +37,7 @@ class SettingSpec:
 
 _SAVE, _PATHS, _DIRS = "Saving images/grids", "Paths for saving", "Saving to a directory"
 _SD, _INFO, _SAMPLING, _DEFAULTS = "Stable Diffusion", "Infotext", "Sampler parameters", "Generation defaults"
+_PROMPT_EDITING = "Prompt editing"
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("samples_save", True, "Always save all generated images", _SAVE, bool),
@@ -93,6 +94,15 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("default_scheduler", "Automatic", "Default schedule type", _DEFAULTS, str,
                 choices=tuple(s.label for s in SCHEDULES)),
     SettingSpec("default_steps", 20, "Default sampling steps", _DEFAULTS, int, minimum=1, maximum=150),
+    SettingSpec("include_styles_into_token_counters", True, "Count tokens of enabled styles", _PROMPT_EDITING,
+                bool),
+    SettingSpec("keyedit_precision_attention", 0.1, "Precision for (attention:1.1) when editing the prompt with "
+                "Ctrl+up/down", _PROMPT_EDITING, float, minimum=0.01, maximum=0.2),
+    SettingSpec("keyedit_precision_extra", 0.05, "Precision for <extra networks:0.9> when editing the prompt with "
+                "Ctrl+up/down", _PROMPT_EDITING, float, minimum=0.01, maximum=0.2),
+    SettingSpec("keyedit_delimiters", ".,\\/!?%^*;:{}=`~() ", "Word delimiters when editing the prompt with "
+                "Ctrl+up/down", _PROMPT_EDITING, str),
+    SettingSpec("keyedit_move", True, "Alt+left/right moves prompt elements", _PROMPT_EDITING, bool),
 )
 
 

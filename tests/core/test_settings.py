@@ -28,6 +28,8 @@ EXPECTED_DEFAULTS = {
     "eta_ddim": 0.0, "eta_ancestral": 1.0, "default_sampler": "DPM++ 2M", "default_scheduler": "Automatic",
     "default_steps": 20, "infotext_styles": "Apply if any", "enable_prompt_comments": True,
     "use_old_scheduling": False,
+    "include_styles_into_token_counters": True, "keyedit_precision_attention": 0.1,
+    "keyedit_precision_extra": 0.05, "keyedit_delimiters": ".,\\/!?%^*;:{}=`~() ", "keyedit_move": True,
 }
 
 

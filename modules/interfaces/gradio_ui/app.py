@@ -7,6 +7,7 @@ from modules.core.context import AppContext
 
 from .extra_networks import list_updates
 from .model_bar import build_model_bar, refreshed_bar, status_text
+from .page_assets import build_keyedit_options
 from .settings_tab import build_settings_tab
 from .txt2img_tab import build_txt2img_tab
 
@@ -20,6 +21,7 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
                 txt2img = build_txt2img_tab(ctx, bar)
             with gr.Tab("Settings", id="settings"):
                 settings_tab = build_settings_tab(ctx)
+        build_keyedit_options(ctx.settings)
 
         def on_load():
             settings = ctx.settings.current()

@@ -10,11 +10,13 @@ from modules.core.context import AppContext
 from modules.core.params import Txt2ImgRequest
 from modules.core.results import GenerationResult
 from modules.core.samplers import SAMPLERS, SCHEDULES
+from modules.core.token_count import TokenCounter
 
 from .errors import shown_to_user
 from .extra_networks import ExtraNetworks, build_extra_networks
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
 from .seed_controls import SEED_INPUTS, build_seed_controls, seed_fields, wire_seed_controls
+from .token_counter import build_token_counter, wire_token_counter
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,17 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _prompt_row(c: dict, style_names: list[str]) -> None:
+def _prompt_row(c: dict, style_names: list[str], counter: TokenCounter) -> None:
     with gr.Row():
         with gr.Column(scale=6):
-            c["prompt"] = gr.Textbox(label="Prompt", lines=3, placeholder="Prompt", elem_id="txt2img_prompt")
-            c["negative_prompt"] = gr.Textbox(label="Negative prompt", lines=2, placeholder="Negative prompt",
-                                              elem_id="txt2img_neg_prompt")
+            with gr.Column(elem_classes="prompt-with-counter"):
+                c["prompt"] = gr.Textbox(label="Prompt", lines=3, placeholder="Prompt", elem_id="txt2img_prompt")
+                c["token_counter"] = build_token_counter(counter, "txt2img_token_counter")
+            with gr.Column(elem_classes="prompt-with-counter"):
+                c["negative_prompt"] = gr.Textbox(label="Negative prompt", lines=2, placeholder="Negative prompt",
+                                                  elem_id="txt2img_neg_prompt")
+                c["negative_token_counter"] = build_token_counter(counter, "txt2img_negative_token_counter",
+                                                                  negative=True)
         with gr.Column(scale=1, min_width=160):
             c["generate"] = gr.Button("Generate", variant="primary", elem_id="txt2img_generate")
             c["interrupt"] = gr.Button("Interrupt", elem_id="txt2img_interrupt")
@@ -119,7 +126,8 @@ def _run_with_progress(ctx: AppContext, request: Txt2ImgRequest, progress: gr.Pr
 def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     """Lay out the tab and wire its events; the model bar shows the checkpoint a job loaded."""
     c: dict = {}
-    _prompt_row(c, [style.name for style in ctx.styles.styles()])
+    counter = TokenCounter(models=ctx.models, settings=ctx.settings, styles=ctx.styles)
+    _prompt_row(c, [style.name for style in ctx.styles.styles()], counter)
     extra_networks = build_extra_networks(ctx, bar, c["prompt"])
     _main_row(c)
     inputs = {c[k] for k in ("prompt", "negative_prompt", "styles", "sampler", "scheduler", "steps", "width",
@@ -142,6 +150,10 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     c["prompt"].submit(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
     c["interrupt"].click(lambda: ctx.progress.interrupt(), queue=False)
     wire_seed_controls(c)
+    for box, display, negative in (("prompt", "token_counter", False),
+                                   ("negative_prompt", "negative_token_counter", True)):
+        wire_token_counter(counter, prompt=c[box], display=c[display], steps=c["steps"], styles=c["styles"],
+                           negative=negative)
     c["styles_refresh"].click(lambda chosen: _reloaded_styles(ctx, chosen), inputs=c["styles"], outputs=c["styles"],
                               queue=False)
     return Txt2ImgTab(prompt=c["prompt"], sampler=c["sampler"], scheduler=c["scheduler"], steps=c["steps"],
