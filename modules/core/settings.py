@@ -37,6 +37,7 @@ class SettingSpec:
 
 _SAVE, _PATHS, _DIRS = "Saving images/grids", "Paths for saving", "Saving to a directory"
 _SD, _INFO, _SAMPLING, _DEFAULTS = "Stable Diffusion", "Infotext", "Sampler parameters", "Generation defaults"
+_UPSCALING = "Upscaling"
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("samples_save", True, "Always save all generated images", _SAVE, bool),
@@ -92,6 +93,11 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("default_scheduler", "Automatic", "Default schedule type", _DEFAULTS, str,
                 choices=tuple(s.label for s in SCHEDULES)),
     SettingSpec("default_steps", 20, "Default sampling steps", _DEFAULTS, int, minimum=1, maximum=150),
+    SettingSpec("ESRGAN_tile", 192, "Tile size for upscaler models (0 = no tiling)", _UPSCALING, int,
+                minimum=0, maximum=2048),
+    SettingSpec("ESRGAN_tile_overlap", 8, "Tile overlap for upscaler models, in pixels", _UPSCALING, int,
+                minimum=0, maximum=256),
+    SettingSpec("upscaler_for_img2img", None, "Upscaler for img2img", _UPSCALING, str),
 )
 
 
