@@ -53,7 +53,7 @@ def _describe_with_spandrel(state_dict: StateDict, name: str) -> LoadedUpscaler:
     try:
         descriptor = spandrel.ModelLoader().load_from_state_dict(state_dict)
     except Exception as exc:  # noqa: BLE001 - spandrel raises several types for unknown or broken files
-        raise UnsupportedModel(f"{name}: not a supported upscaler model ({exc})") from exc
+        raise UnsupportedModel(f"{name}: not a supported upscaler model ({exc or 'unknown architecture'})") from exc
     if not isinstance(descriptor, spandrel.ImageModelDescriptor) or descriptor.input_channels != 3:
         raise UnsupportedModel(f"{name}: {descriptor.architecture.name} is not a colour image upscaler")
     multiple = max(int(descriptor.size_requirements.multiple_of), 1)

@@ -16,7 +16,7 @@ def _conv(out_ch: int, in_ch: int, gen: torch.Generator) -> tuple[torch.Tensor, 
     return torch.randn(out_ch, in_ch, 3, 3, generator=gen) * std, torch.randn(out_ch, generator=gen) * 0.01
 
 
-def esrgan_state_dict(*, scale: int = 4, features: int = 4, growth: int = 2, blocks: int = 1,
+def esrgan_state_dict(*, scale: int = 4, features: int = 4, growth: int = 32, blocks: int = 1,
                       layout: str = "old", seed: int = 0) -> dict[str, torch.Tensor]:
     """An RRDBNet state dict: ``layout`` "old" = ``model.N…`` (ESRGAN), "new" = ``conv_first…`` (Real-ESRGAN)."""
     gen = torch.Generator().manual_seed(seed)
