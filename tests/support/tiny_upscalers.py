@@ -21,7 +21,10 @@ def esrgan_state_dict(*, scale: int = 4, features: int = 4, growth: int = 32, bl
     """An RRDBNet state dict: ``layout`` "old" = ``model.N…`` (ESRGAN), "new" = ``conv_first…`` (Real-ESRGAN)."""
     gen = torch.Generator().manual_seed(seed)
     upsamples = {1: 0, 2: 1, 4: 2, 8: 3}[scale]
-    named: list[tuple[str, int, int]] = [("first", features, 3)]
+    in_channels = 3
+    if layout == "new" and scale < 4:  # Real-ESRGAN ×2/×1: pixel-unshuffle the input, then upsample ×4 as usual
+        in_channels, upsamples = 3 * (4 // scale) ** 2, 2
+    named: list[tuple[str, int, int]] = [("first", features, in_channels)]
     for b in range(blocks):
         for r in range(1, 4):
             for c in range(1, 6):
