@@ -68,7 +68,8 @@ def run_extras(ctx: AppContext, v: dict) -> tuple[list, str]:
 def _sources(c: dict) -> None:
     with gr.Tabs(elem_id="mode_extras"):
         with gr.Tab("Single Image", id="extras_single_tab") as c["tab_single"]:
-            c["image"] = gr.Image(label="Source", type="filepath", elem_id="extras_image")
+            # the uploaded file itself (no mode conversion), so its `parameters` chunk survives
+            c["image"] = gr.Image(label="Source", type="filepath", image_mode=None, elem_id="extras_image")
         with gr.Tab("Batch Process", id="extras_batch_process_tab") as c["tab_files"]:
             c["files"] = gr.File(label="Batch Process", file_count="multiple", elem_id="extras_image_batch")
         with gr.Tab("Batch from Directory", id="extras_batch_directory_tab") as c["tab_folder"]:
