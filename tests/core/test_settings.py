@@ -26,7 +26,7 @@ EXPECTED_DEFAULTS = {
     "textual_inversion_add_hashes_to_infotext": True,
     "eta_ddim": 0.0, "eta_ancestral": 1.0, "default_sampler": "DPM++ 2M", "default_scheduler": "Automatic",
     "default_steps": 20, "infotext_styles": "Apply if any", "enable_prompt_comments": True,
-    "use_old_scheduling": False,
+    "use_old_scheduling": False, "ESRGAN_tile": 192, "ESRGAN_tile_overlap": 8, "upscaler_for_img2img": None,
 }
 
 
