@@ -5,7 +5,7 @@ import importlib
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -25,12 +25,15 @@ Network = Callable[[torch.Tensor], torch.Tensor]
 
 @dataclass(frozen=True)
 class LoadedUpscaler:
-    """A network ready to run: its module, integer scale, size multiple its input needs and architecture name."""
+    """A network ready to run: its module, integer scale, size multiple its input needs, architecture name and
+    the reduced precisions it tolerates (others run in fp32)."""
 
     module: torch.nn.Module
     scale: int
     multiple: int
     architecture: str
+    reduced_dtypes: frozenset[torch.dtype] = frozenset({torch.float16, torch.bfloat16})
+    dtype: torch.dtype = torch.float32
 
 
 def describe(state_dict: StateDict, name: str) -> LoadedUpscaler:
@@ -57,23 +60,34 @@ def _describe_with_spandrel(state_dict: StateDict, name: str) -> LoadedUpscaler:
     if not isinstance(descriptor, spandrel.ImageModelDescriptor) or descriptor.input_channels != 3:
         raise UnsupportedModel(f"{name}: {descriptor.architecture.name} is not a colour image upscaler")
     multiple = max(int(descriptor.size_requirements.multiple_of), 1)
-    return LoadedUpscaler(descriptor.model.eval(), int(descriptor.scale), multiple, descriptor.architecture.name)
+    reduced = {d for d, ok in ((torch.float16, descriptor.supports_half),
+                               (torch.bfloat16, descriptor.supports_bfloat16)) if ok}
+    return LoadedUpscaler(descriptor.model.eval(), int(descriptor.scale), multiple, descriptor.architecture.name,
+                          frozenset(reduced))
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """Tile size in input pixels (0 = the whole image at once) and context pixels added on every side."""
+
+    tile: int
+    overlap: int
 
 
 def _tile_starts(length: int, tile: int) -> range:
     return range(0, length, tile) if tile > 0 else range(0, length, max(length, 1))
 
 
-def run_tiled(net: Network, pixels: np.ndarray, *, scale: int, tile: int, overlap: int,
+def run_tiled(net: Network, pixels: np.ndarray, *, scale: int, tiling: Tiling,
               to_tensor: Callable[[np.ndarray], torch.Tensor]) -> np.ndarray:
     """Upscale an HxWx3 uint8 array tile by tile; return the (H·scale)x(W·scale)x3 uint8 result.
 
     Each tile is run with ``overlap`` pixels of context on every side and only its core is kept, so tiles meet
     without seams; when the network's receptive field fits in the overlap the result equals an untiled run.
-    Memory holds the output array plus one tile. ``tile`` 0 runs the whole image at once.
+    Memory holds the output array plus one tile.
     """
     height, width = pixels.shape[:2]
-    tile = tile if 0 < tile < max(height, width) else 0
+    tile, overlap = (tiling.tile if 0 < tiling.tile < max(height, width) else 0), tiling.overlap
     out = np.empty((height * scale, width * scale, 3), dtype=np.uint8)
     for y0 in _tile_starts(height, tile):
         y1 = min(y0 + tile, height) if tile else height
@@ -110,7 +124,9 @@ class NetworkUpscaler:
                 return self._cached[1]
             self._cached = None  # drop the old model before reading the new one
             loaded = describe(read_state_dict(Path(path)), path.name)
-            loaded.module.to(self.device, self.dtype)
+            dtype = self.dtype if self.dtype in (torch.float32, *loaded.reduced_dtypes) else torch.float32
+            loaded = replace(loaded, dtype=dtype)
+            loaded.module.to(self.device, dtype)
             self._cached = (key, loaded)
             return loaded
 
@@ -125,8 +141,9 @@ class NetworkUpscaler:
                             mode="edge")
         try:
             with torch.inference_mode():
-                out = run_tiled(loaded.module, pixels, scale=loaded.scale, tile=_round_up(max(tile, 0), m),
-                                overlap=_round_up(max(overlap, 0), m), to_tensor=self._to_tensor)
+                tiling = Tiling(_round_up(max(tile, 0), m), _round_up(max(overlap, 0), m))
+                out = run_tiled(loaded.module, pixels, scale=loaded.scale, tiling=tiling,
+                                to_tensor=lambda part: self._to_tensor(part, loaded.dtype))
         except torch.OutOfMemoryError as exc:
             raise OutOfMemory(f"Out of memory while upscaling with {path.name}; lower the tile size") from exc
         return Image.fromarray(out[:height * loaded.scale, :width * loaded.scale])
@@ -136,8 +153,7 @@ class NetworkUpscaler:
         with self._lock:
             self._cached = None
 
-    def _to_tensor(self, pixels: np.ndarray) -> torch.Tensor:
+    def _to_tensor(self, pixels: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
         tensor = torch.from_numpy(np.array(pixels))  # a writable copy of one tile
-        tensor = tensor.permute(2, 0, 1).unsqueeze(0)
-        return tensor.to(self.device, self.dtype).div_(255)
+        return tensor.permute(2, 0, 1).unsqueeze(0).to(self.device, dtype).div_(255)
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from modules.adapters.devices import DevicePolicy
 from modules.adapters.esrgan_arch import build_rrdbnet
-from modules.adapters.upscaler_models import NetworkUpscaler, describe, run_tiled
+from modules.adapters.upscaler_models import NetworkUpscaler, Tiling, describe, run_tiled
 from modules.core.errors import UnsupportedModel
 from tests.support.tiny_upscalers import esrgan_state_dict, write_esrgan
 
@@ -69,10 +69,10 @@ def test_tiles_with_enough_overlap_equal_the_untiled_result_and_without_it_seams
     net = build_rrdbnet(esrgan_state_dict(seed=3, growth=4))
     pixels = np.asarray(_noise(56, 40))
     with torch.inference_mode():
-        whole = run_tiled(net, pixels, scale=4, tile=0, overlap=0, to_tensor=_to_tensor).astype(int)
+        whole = run_tiled(net, pixels, scale=4, tiling=Tiling(0, 0), to_tensor=_to_tensor).astype(int)
         # one RRDB block: 17 convolutions at input scale + 4 after upsampling < 24 pixels of context
-        tiled = run_tiled(net, pixels, scale=4, tile=16, overlap=24, to_tensor=_to_tensor).astype(int)
-        seamed = run_tiled(net, pixels, scale=4, tile=16, overlap=0, to_tensor=_to_tensor).astype(int)
+        tiled = run_tiled(net, pixels, scale=4, tiling=Tiling(16, 24), to_tensor=_to_tensor).astype(int)
+        seamed = run_tiled(net, pixels, scale=4, tiling=Tiling(16, 0), to_tensor=_to_tensor).astype(int)
     assert whole.shape == (160, 224, 3) and whole.std() > 1
     assert np.abs(whole - tiled).max() <= 1, "only float rounding may differ"
     assert np.abs(whole - seamed).max() > 8
