@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import threading
 from dataclasses import dataclass, replace
@@ -19,7 +18,6 @@ from .checkpoint_files import StateDict, read_state_dict
 from .devices import DevicePolicy, choose_device, choose_dtype
 from .esrgan_arch import build_rrdbnet, is_esrgan
 
-log = logging.getLogger(__name__)
 Network = Callable[[torch.Tensor], torch.Tensor]
 
 

@@ -98,7 +98,8 @@ def validate_options(options: ExtrasOptions) -> None:
         if getattr(options, name) < 8:
             raise InvalidRequest(f"{name} must be at least 8, got {getattr(options, name)}")
     if not 0.0 <= options.upscaler_2_visibility <= 1.0:
-        raise InvalidRequest(f"extras_upscaler_2_visibility must be between 0 and 1, got {options.upscaler_2_visibility}")
+        raise InvalidRequest("extras_upscaler_2_visibility must be between 0 and 1, "
+                             f"got {options.upscaler_2_visibility}")
     if options.face_restoration_visibility:
         raise InvalidRequest("Face restoration (GFPGAN/CodeFormer) is not available in this build; set its "
                              "visibility to 0")

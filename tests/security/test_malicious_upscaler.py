@@ -23,5 +23,6 @@ def test_malicious_pth_upscaler_is_refused_and_never_runs(tmp_path, make_context
     with TestClient(bootstrap.create_app(ctx, api=True, ui=False)) as client:
         response = client.post("/sdapi/v1/extra-single-image", json=body)
     assert response.status_code == 422
-    assert response.json()["error"] == "UnsupportedModel" and "4x-evil.pth: refused to load" in response.json()["detail"]
+    error = response.json()
+    assert error["error"] == "UnsupportedModel" and "4x-evil.pth: refused to load" in error["detail"]
     assert not sentinel.exists(), "the pickle's payload ran"

@@ -51,10 +51,11 @@ def collect_inputs(v: dict) -> list[ExtrasInput]:
 
 def extras_options(v: dict) -> ExtrasOptions:
     """The core options from the tab's controls."""
-    return ExtrasOptions(resize_mode=int(v["resize_mode"]), upscaling_resize=float(v["upscaling_resize"]),
-                         upscaling_resize_w=int(v["upscaling_resize_w"]), upscaling_resize_h=int(v["upscaling_resize_h"]),
-                         upscaling_crop=bool(v["upscaling_crop"]), upscaler_1=v["upscaler_1"] or "None",
-                         upscaler_2=v["upscaler_2"] or "None", upscaler_2_visibility=float(v["upscaler_2_visibility"]))
+    return ExtrasOptions(
+        resize_mode=int(v["resize_mode"]), upscaling_resize=float(v["upscaling_resize"]),
+        upscaling_resize_w=int(v["upscaling_resize_w"]), upscaling_resize_h=int(v["upscaling_resize_h"]),
+        upscaling_crop=bool(v["upscaling_crop"]), upscaler_1=v["upscaler_1"] or "None",
+        upscaler_2=v["upscaler_2"] or "None", upscaler_2_visibility=float(v["upscaler_2_visibility"]))
 
 
 def run_extras(ctx: AppContext, v: dict) -> tuple[list, str]:
