@@ -172,6 +172,17 @@ class PostprocessingService:
                 self._progress.finish()
         return ExtrasResult(tuple(outputs), plaintext_to_html(outputs[-1].infotext) if outputs else "")
 
+    def upscale_to(self, image: Image.Image, upscaler: str, width: int, height: int) -> Image.Image:
+        """Resize to exactly ``width`` x ``height``, enlarging with the named upscaler first (A1111's resize for
+        hires fix and img2img). The caller holds the device lock; raise ModelNotFound for an unknown name."""
+        record = self._catalog.find(upscaler)
+        scale = max(width / image.width, height / image.height)
+        if record.kind is not UpscalerKind.NONE and scale > 1.0:
+            image = self._upscale_with(record, image.convert("RGB"), scale, self._settings.current())
+        if image.size != (width, height):
+            image = image.resize((width, height), resample=Image.Resampling.LANCZOS)
+        return image
+
     def _output_folder(self, settings: Settings, output_dir: str | None) -> Path:
         base = output_dir or settings.get("outdir_samples", "") or settings.get("outdir_extras_samples")
         return self._paths.resolve_output_dir(str(base))

@@ -167,3 +167,16 @@ def test_unknown_upscaler_and_too_large_output(env):
 def test_open_image_refuses_non_images(tmp_path):
     with pytest.raises(InvalidRequest, match="invalid image"):
         open_image(b"<svg></svg>")
+
+
+def test_upscale_to_enlarges_with_the_named_upscaler_then_fits_exactly(env):
+    _, service, network, _ = env
+    result = service.upscale_to(_gradient(40, 24), "2x-doubler", 72, 50)
+    assert result.size == (72, 50) and [c[1] for c in network.calls] == [(40, 24)]
+    network.calls.clear()
+    assert service.upscale_to(_gradient(40, 24), "2x-doubler", 20, 12).size == (20, 12) and network.calls == []
+    plain = service.upscale_to(_gradient(40, 24), "None", 72, 50)
+    assert ImageChops.difference(plain, _gradient(40, 24).resize((72, 50), Image.Resampling.LANCZOS)).getbbox() \
+        is None
+    with pytest.raises(ModelNotFound):
+        service.upscale_to(_gradient(), "missing", 80, 48)
