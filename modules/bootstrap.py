@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from modules.adapters.devices import DevicePolicy
 from modules.adapters.diffusers_backend import DiffusersBackend
+from modules.adapters.upscaler_models import NetworkUpscaler
 from modules.core.addon_catalog import AddonCatalog
 from modules.core.context import AppContext
 from modules.core.errors import WebUIError
@@ -19,9 +20,11 @@ from modules.core.hashes import HashCache
 from modules.core.model_catalog import ModelCatalog
 from modules.core.model_manager import ModelManager
 from modules.core.paths import Paths
+from modules.core.postprocessing import PostprocessingService
 from modules.core.progress import ProgressTracker
 from modules.core.settings import SettingsStore
 from modules.core.style_store import StyleStore
+from modules.core.upscalers import UpscalerCatalog, upscaler_folders
 from modules.interfaces.cli import LaunchOptions
 from modules.interfaces.http_api.errors import install_error_handlers
 from modules.interfaces.http_api.routes import build_router
@@ -65,8 +68,23 @@ def create_context(options: LaunchOptions) -> AppContext:
     generation = GenerationService(models=models, settings=settings, paths=paths, progress=progress,
                                    addons=AddonSetup(models=models, addons=addons, forced_vae=forced_vae),
                                    styles=styles)
+    upscalers, extras = _upscaling(options, paths, settings, progress, generation)
     return AppContext(paths=paths, settings=settings, catalog=catalog, addons=addons, models=models,
-                      generation=generation, progress=progress, styles=styles)
+                      generation=generation, progress=progress, styles=styles, upscalers=upscalers, extras=extras)
+
+
+def _upscaling(options: LaunchOptions, paths: Paths, settings: SettingsStore, progress: ProgressTracker,
+               generation: GenerationService) -> tuple[UpscalerCatalog, PostprocessingService]:
+    """The upscaler catalog and the Extras service; upscalers share the generation lock (one device)."""
+    extra = {family: Path(folder).resolve() for family, folder in
+             (("ESRGAN", options.esrgan_models_path), ("RealESRGAN", options.realesrgan_models_path)) if folder}
+    catalog = UpscalerCatalog(upscaler_folders(paths.models_dir, extra))
+    catalog.ensure_folders()
+    policy = DevicePolicy(force_cpu=options.force_cpu or "esrgan" in options.use_cpu, no_half=options.no_half,
+                          precision=options.precision, device_id=options.device_id)
+    service = PostprocessingService(catalog=catalog, network=NetworkUpscaler(policy), settings=settings,
+                                    paths=paths, progress=progress, lock=generation.work_lock)
+    return catalog, service
 
 
 def create_app(ctx: AppContext, *, api: bool, ui: bool) -> FastAPI:

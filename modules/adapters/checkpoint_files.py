@@ -49,9 +49,15 @@ def _read_pickle(path: Path) -> object:
             raise UnsupportedModel(f"{path.name}: corrupt or unreadable checkpoint ({inner})") from exc
 
 
+_WRAPPER_KEYS = ("state_dict", "params_ema", "params")  # Lightning/A1111 and Real-ESRGAN (basicsr) wrappers
+
+
 def _unwrap(data: object, path: Path) -> StateDict:
-    while isinstance(data, dict) and isinstance(data.get("state_dict"), dict):
-        data = data["state_dict"]
+    while isinstance(data, dict):
+        inner = next((data[key] for key in _WRAPPER_KEYS if isinstance(data.get(key), dict)), None)
+        if inner is None:
+            break
+        data = inner
     if not isinstance(data, dict):
         raise UnsupportedModel(f"{path.name}: the file holds no state dict")
     tensors = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}

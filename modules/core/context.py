@@ -8,9 +8,11 @@ from .generation import GenerationService
 from .model_catalog import ModelCatalog
 from .model_manager import ModelManager
 from .paths import Paths
+from .postprocessing import PostprocessingService
 from .progress import ProgressTracker
 from .settings import SettingsStore
 from .style_store import StyleStore
+from .upscalers import UpscalerCatalog
 
 
 @dataclass(frozen=True)
@@ -25,3 +27,5 @@ class AppContext:
     generation: GenerationService
     progress: ProgressTracker
     styles: StyleStore
+    upscalers: UpscalerCatalog
+    extras: PostprocessingService

@@ -6,6 +6,7 @@ import os
 import threading
 import uuid
 from pathlib import Path
+from typing import Mapping
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -83,6 +84,32 @@ class OutputWriter:
                 number = next_image_number(target)
                 while (path := target / f"{number:05}-{int(seed)}.png").exists():
                     number += 1
+                os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(target)
+        return path
+
+    def save_named_png(self, image: Image.Image, folder: Path, *, texts: Mapping[str, str],
+                       name: str | None = None) -> Path:
+        """Save as A1111's extras do: ``<folder>/<NNNNN>.png``, or ``<folder>/<name>.png`` (replaced) when named.
+
+        ``texts`` become PNG text chunks in order; ``name`` is sanitised, so it cannot leave the folder.
+        """
+        target = self.confine(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        pnginfo = PngInfo() if texts else None
+        for key, value in texts.items():
+            pnginfo.add_text(key, value)
+        stem = sanitize_filename_part(name, replace_spaces=False) if name else ""
+        temp = _write_temp_png(image, target, pnginfo)
+        try:
+            with self._lock:
+                path = target / f"{stem}.png" if stem else None
+                number = next_image_number(target)
+                while path is None or (not stem and path.exists()):
+                    path, number = target / f"{number:05}.png", number + 1
                 os.replace(temp, path)
         except BaseException:
             temp.unlink(missing_ok=True)

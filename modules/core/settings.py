@@ -38,6 +38,7 @@ class SettingSpec:
 _SAVE, _PATHS, _DIRS = "Saving images/grids", "Paths for saving", "Saving to a directory"
 _SD, _INFO, _SAMPLING, _DEFAULTS = "Stable Diffusion", "Infotext", "Sampler parameters", "Generation defaults"
 _PROMPT_EDITING = "Prompt editing"
+_UPSCALING = "Upscaling"
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("samples_save", True, "Always save all generated images", _SAVE, bool),
@@ -103,6 +104,11 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("keyedit_delimiters", ".,\\/!?%^*;:{}=`~() ", "Word delimiters when editing the prompt with "
                 "Ctrl+up/down", _PROMPT_EDITING, str),
     SettingSpec("keyedit_move", True, "Alt+left/right moves prompt elements", _PROMPT_EDITING, bool),
+    SettingSpec("ESRGAN_tile", 192, "Tile size for upscaler models (0 = no tiling)", _UPSCALING, int,
+                minimum=0, maximum=2048),
+    SettingSpec("ESRGAN_tile_overlap", 8, "Tile overlap for upscaler models, in pixels", _UPSCALING, int,
+                minimum=0, maximum=256),
+    SettingSpec("upscaler_for_img2img", None, "Upscaler for img2img", _UPSCALING, str),
 )
 
 

@@ -121,3 +121,18 @@ def test_sanitize_filename_part():
 
 def test_dated_folder():
     assert dated_folder(Path("/o"), datetime.date(2024, 1, 2)) == Path("/o/2024-01-02")
+
+
+def test_save_named_png_numbers_names_replaces_and_confines(tmp_path):
+    writer = OutputWriter(tmp_path)
+    image = Image.new("RGB", (4, 4), (9, 9, 9))
+    first = writer.save_named_png(image, Path("o"), texts={"parameters": "p", "postprocessing": "x"})
+    second = writer.save_named_png(image, Path("o"), texts={})
+    assert (first.name, second.name) == ("00000.png", "00001.png")
+    assert Image.open(first).text == {"parameters": "p", "postprocessing": "x"} and Image.open(second).text == {}
+    named = writer.save_named_png(image, Path("o"), texts={}, name="../my photo")
+    again = writer.save_named_png(Image.new("RGB", (2, 2)), Path("o"), texts={}, name="../my photo")
+    assert named == again == tmp_path / "o" / ".._my photo.png"
+    assert Image.open(again).size == (2, 2), "a named file is replaced, as A1111's default action"
+    with pytest.raises(InvalidRequest):
+        writer.save_named_png(image, Path("../escape"), texts={})

@@ -30,6 +30,7 @@ EXPECTED_DEFAULTS = {
     "use_old_scheduling": False,
     "include_styles_into_token_counters": True, "keyedit_precision_attention": 0.1,
     "keyedit_precision_extra": 0.05, "keyedit_delimiters": ".,\\/!?%^*;:{}=`~() ", "keyedit_move": True,
+    "ESRGAN_tile": 192, "ESRGAN_tile_overlap": 8, "upscaler_for_img2img": None,
 }
 
 

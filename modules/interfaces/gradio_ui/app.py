@@ -6,6 +6,7 @@ import gradio as gr
 from modules.core.context import AppContext
 
 from .extra_networks import list_updates
+from .extras_tab import build_extras_tab
 from .model_bar import build_model_bar, refreshed_bar, status_text
 from .page_assets import build_keyedit_options
 from .settings_tab import build_settings_tab
@@ -13,12 +14,14 @@ from .txt2img_tab import build_txt2img_tab
 
 
 def build_ui(ctx: AppContext) -> gr.Blocks:
-    """The page: model bar, txt2img and Settings tabs; lists and defaults refreshed on every page load."""
+    """The page: model bar, txt2img, Extras and Settings tabs; lists and defaults refreshed on every page load."""
     with gr.Blocks(title="Stable Diffusion", analytics_enabled=False) as demo:
         bar = build_model_bar(ctx)
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("txt2img", id="txt2img"):
                 txt2img = build_txt2img_tab(ctx, bar)
+            with gr.Tab("Extras", id="extras"):
+                build_extras_tab(ctx)
             with gr.Tab("Settings", id="settings"):
                 settings_tab = build_settings_tab(ctx)
         build_keyedit_options(ctx.settings)

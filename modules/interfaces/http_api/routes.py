@@ -9,6 +9,7 @@ from modules.core.context import AppContext
 from modules.core.samplers import SAMPLERS, SCHEDULES
 
 from .addon_routes import addon_routes
+from .extras_routes import extras_routes
 from .schemas import Txt2ImgBody, encode_png_with_info, info_payload
 from .style_routes import style_routes
 
@@ -27,7 +28,7 @@ def build_router(ctx: AppContext) -> APIRouter:
     """All API routes of this build."""
     router = APIRouter()
     routes = (*_generation_routes(ctx), *_model_routes(ctx), *_listing_routes(), *addon_routes(ctx),
-              *style_routes(ctx))
+              *style_routes(ctx), *extras_routes(ctx))
     for method, path, handler in routes:
         _route(router, method, path, handler)
     return router
