@@ -18,6 +18,7 @@ from .params import GenerationJob, Txt2ImgRequest
 from .paths import Paths
 from .progress import CancelToken, ProgressTracker
 from .results import GeneratedImage, GenerationResult
+from .sampler_settings import choose_runner, effective_eta, sampler_infotext, sampler_settings, uses_ensd
 from .samplers import effective_schedule, resolve_sampler
 from .settings import Settings, SettingsStore
 from .validation import validate_txt2img
@@ -78,6 +79,8 @@ class GenerationService:
         settings = self._settings.current().with_overrides(request.override_settings)
         sampler, schedule = resolve_sampler(request.sampler_name, request.scheduler)
         schedule = effective_schedule(sampler, schedule)
+        tuning, eta = sampler_settings(settings.get), effective_eta(sampler, settings.get)
+        choose_runner(sampler, schedule, tuning, eta)  # an unsupported pair fails before any model work
         all_seeds = seeds.image_seeds(seeds.resolve_seed(request.seed), request.batch_size * request.n_iter)
         prompt, tags = extract_tags(_with_default_lora(request.prompt, settings))
         negative, _ = extract_tags(request.negative_prompt)
@@ -85,7 +88,7 @@ class GenerationService:
             GenerationJob(prompt=prompt, negative_prompt=negative, steps=request.steps,
                           sampler=sampler, schedule=schedule, cfg_scale=request.cfg_scale, width=request.width,
                           height=request.height, seeds=all_seeds[i * request.batch_size:(i + 1) * request.batch_size],
-                          eta=_eta(sampler.name, settings), rng=str(settings.get("randn_source")))
+                          eta=eta, rng=str(settings.get("randn_source")), sampler_settings=tuning)
             for i in range(request.n_iter))
         return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"), tuple(tags))
 
@@ -125,12 +128,6 @@ class GenerationService:
         return folder
 
 
-def _eta(sampler_name: str, settings: Settings) -> float | None:
-    if sampler_name in ("DDIM", "PLMS", "UniPC"):
-        return float(settings.get("eta_ddim"))
-    return None
-
-
 def _with_default_lora(prompt: str, settings: Settings) -> str:
     """A1111's ``sd_lora`` setting adds one LoRA to every prompt."""
     name = str(settings.get("sd_lora") or "None")
@@ -148,8 +145,11 @@ def build_infotext(made: _Made, request: Txt2ImgRequest, seed: int, settings: Se
         "Model hash": loaded.record.short_hash if settings.get("add_model_hash_to_info") else None,
         "Model": loaded.record.stem if settings.get("add_model_name_to_info") else None,
         "RNG": job.rng if job.rng != "GPU" else None,
+        "ENSD": (job.sampler_settings.eta_noise_seed_delta
+                 if uses_ensd(job.sampler, job.sampler_settings, job.eta) else None),
         **made.outcome.fixed,
     }
     version = APP_VERSION if settings.get("add_version_to_infotext") else None
-    fields = infotext.order_fields(fixed, made.outcome.extra, version)
+    extra = [*made.outcome.extra, *sampler_infotext(job.sampler, job.schedule, job.sampler_settings, job.eta)]
+    fields = infotext.order_fields(fixed, extra, version)
     return infotext.format_infotext(request.prompt, request.negative_prompt, fields)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .sampler_settings import SamplerSettings
 from .samplers import SamplerSpec, ScheduleSpec
 
 
@@ -41,8 +42,9 @@ class GenerationJob:
     width: int
     height: int
     seeds: tuple[int, ...]
-    eta: float | None = None
+    eta: float | None = None  # the sampler's effective eta (eta_ancestral or eta_ddim); None if it takes none
     rng: str = "CPU"
+    sampler_settings: SamplerSettings = SamplerSettings()
 
     @property
     def batch_size(self) -> int:
