@@ -71,6 +71,8 @@ def align_your_steps(p: ScheduleInputs) -> torch.Tensor:
     table = np.array(AYS_SDXL if p.sdxl else AYS_SD15)
     if p.steps == len(table):
         return _with_zero(table)
+    if p.steps < 2:  # resampling to one point would keep the smallest sigma; start from the top instead
+        return _with_zero(table[:1])
     ys = np.log(table[::-1])
     resampled = np.exp(np.interp(np.linspace(0, 1, p.steps), np.linspace(0, 1, len(table)), ys))[::-1]
     return _with_zero(resampled.copy())
