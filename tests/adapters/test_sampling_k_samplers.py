@@ -126,3 +126,22 @@ def test_brownian_noise_is_consistent_and_per_image():
     assert torch.equal(first[:1], b.brownian(10.0, 5.0)), "image 0 does not depend on image 1"
     half = a.brownian(10.0, 7.5) * 2.5 ** 0.5 + a.brownian(7.5, 5.0) * 2.5 ** 0.5
     assert torch.allclose(half, first * 5 ** 0.5, atol=1e-5), "increments add up along the path"
+
+
+def test_v_prediction_denoiser_gives_the_same_x0():
+    from modules.adapters.sampling.denoiser import Denoiser
+    from modules.adapters.sampling.types import DenoiserOutput
+
+    eps_model = GaussianEps()
+
+    def v_model(x_in, t, step):
+        sigma = float(TABLE.t_to_sigma(t[0]))
+        eps = eps_model(x_in, t, step).guided
+        x = x_in * (sigma ** 2 + 1) ** 0.5
+        x0 = x - sigma * eps
+        return DenoiserOutput(guided=(eps - sigma * x0) / (sigma ** 2 + 1) ** 0.5, uncond=None)
+
+    x = torch.randn(1, 4, 8, 8) * 3
+    for sigma in (0.05, 1.0, 9.0):
+        expected = Denoiser(eps_model, TABLE)(x, sigma, 0)
+        assert torch.allclose(Denoiser(v_model, TABLE, v_prediction=True)(x, sigma, 0), expected, atol=1e-4)

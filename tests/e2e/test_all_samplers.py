@@ -133,3 +133,10 @@ def test_sampler_settings_change_output_and_infotext(contexts):
     sgm = _generate(ctx, sampler_name="Euler", override_settings={"sgm_noise_multiplier": True,
                                                                  "always_discard_next_to_last_sigma": True})
     assert "Discard penultimate sigma: True, SGM noise multiplier: True" in sgm.images[0].infotext
+
+
+def test_own_samplers_handle_v_prediction(tiny_checkpoint, make_context, data_dir):
+    install_checkpoint(tiny_checkpoint("sd2-v"), data_dir / "models" / "Stable-diffusion")
+    ctx = make_context()
+    for sampler in ("DPM++ 2S a", "DDIM CFG++"):
+        _check(_generate(ctx, sampler_name=sampler, scheduler="Karras"), sampler, "Karras")
