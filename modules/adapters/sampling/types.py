@@ -18,7 +18,12 @@ class DenoiserOutput:
 
 
 class ModelFn(Protocol):
-    """The model with guidance applied: scheduler-scaled latents, diffusers timestep, 0-based user step."""
+    """The model with guidance applied.
+
+    ``x_in``: scheduler-scaled latents (batch B); ``t``: diffusers timesteps, float, shape (B,) (continuous for
+    our own samplers); ``step``: the 0-based user step (both evaluations of a second-order step report the same).
+    For SDXL the function adds ``added_cond_kwargs`` itself.
+    """
 
     def __call__(self, x_in: torch.Tensor, t: torch.Tensor, step: int) -> DenoiserOutput:
         """Evaluate the model on ``x_in`` at timestep ``t`` during user step ``step``."""
