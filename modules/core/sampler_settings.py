@@ -29,6 +29,8 @@ class SamplerSettings:
     sgm_noise_multiplier: bool = False
     beta_dist_alpha: float = _BETA_DEFAULT
     beta_dist_beta: float = _BETA_DEFAULT
+    uni_pc_order: int = 3
+    uni_pc_lower_order_final: bool = True
 
     @property
     def s_tmax_value(self) -> float:

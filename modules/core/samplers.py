@@ -95,7 +95,8 @@ SAMPLERS: tuple[SamplerSpec, ...] = (
     _sampler("DDIM", ("ddim",), None, "DDIMScheduler", "ddim ts", "ddim"),
     _sampler("DDIM CFG++", ("ddim_cfgpp",), None, None, "ours ddim ts", "ddim_cfgpp"),
     _sampler("PLMS", ("plms",), None, "PNDMScheduler", "ts", "plms", skip_prk_steps=True),
-    # diffusers' bh1 variant reaches sigma 0 with an infinite step size (NaN images), so we use its bh2.
+    # diffusers' bh1 variant reaches sigma 0 with an infinite step size (NaN images), so we use its bh2
+    # (A1111's uni_pc_variant is not offered); uni_pc_order and uni_pc_lower_order_final apply per job.
     _sampler("UniPC", ("unipc",), None, "UniPCMultistepScheduler", "ts", None, solver_type="bh2", solver_order=3),
     _sampler("LCM", ("k_lcm",), None, "LCMScheduler", "", "lcm"),
 )

@@ -95,6 +95,8 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("sgm_noise_multiplier", False, "SGM noise multiplier", _SAMPLING, bool),
     SettingSpec("beta_dist_alpha", 0.6, "Beta scheduler - alpha", _SAMPLING, float, minimum=0.01, maximum=1.0),
     SettingSpec("beta_dist_beta", 0.6, "Beta scheduler - beta", _SAMPLING, float, minimum=0.01, maximum=1.0),
+    SettingSpec("uni_pc_order", 3, "UniPC order", _SAMPLING, int, minimum=1, maximum=50),
+    SettingSpec("uni_pc_lower_order_final", True, "UniPC lower order final", _SAMPLING, bool),
     SettingSpec("default_sampler", "DPM++ 2M", "Default sampling method", _DEFAULTS, str,
                 choices=tuple(s.name for s in SAMPLERS)),
     SettingSpec("default_scheduler", "Automatic", "Default schedule type", _DEFAULTS, str,

@@ -28,6 +28,7 @@ EXPECTED_DEFAULTS = {
     "default_steps": 20, "s_churn": 0.0, "s_tmin": 0.0, "s_tmax": 0.0, "s_noise": 1.0, "eta_noise_seed_delta": 0,
     "sigma_min": 0.0, "sigma_max": 0.0, "rho": 0.0, "always_discard_next_to_last_sigma": False,
     "sgm_noise_multiplier": False, "beta_dist_alpha": 0.6, "beta_dist_beta": 0.6,
+    "uni_pc_order": 3, "uni_pc_lower_order_final": True,
 }
 
 

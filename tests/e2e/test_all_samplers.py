@@ -140,3 +140,10 @@ def test_own_samplers_handle_v_prediction(tiny_checkpoint, make_context, data_di
     ctx = make_context()
     for sampler in ("DPM++ 2S a", "DDIM CFG++"):
         _check(_generate(ctx, sampler_name=sampler, scheduler="Karras"), sampler, "Karras")
+
+
+def test_unipc_order_setting(contexts):
+    ctx, _ = contexts["sd15"]
+    third = _generate(ctx, sampler_name="UniPC", steps=5)
+    first = _generate(ctx, sampler_name="UniPC", steps=5, override_settings={"uni_pc_order": 1})
+    assert not np.array_equal(np.asarray(third.images[0].image), np.asarray(first.images[0].image))

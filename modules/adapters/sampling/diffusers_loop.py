@@ -11,7 +11,7 @@ from .noise import noise_generators
 from .setup import SamplingSetup
 from .types import ModelFn, ProgressFn
 
-_EULER = "EulerDiscreteScheduler"
+_EULER, _UNIPC = "EulerDiscreteScheduler", "UniPCMultistepScheduler"
 
 
 def run_diffusers(setup: SamplingSetup, model: ModelFn, noise: torch.Tensor, progress: ProgressFn) -> torch.Tensor:
@@ -19,7 +19,7 @@ def run_diffusers(setup: SamplingSetup, model: ModelFn, noise: torch.Tensor, pro
 
     Order-2 schedulers run two timesteps per user step; both evaluations report the same user step.
     """
-    scheduler = make_scheduler(setup.scheduler_config, setup.sampler, setup.schedule)
+    scheduler = make_scheduler(setup.scheduler_config, setup.sampler, setup.schedule, _overrides(setup))
     scheduler.set_timesteps(setup.steps, device=noise.device)
     x = noise * scheduler.init_noise_sigma
     extra = _step_kwargs(setup, scheduler, noise)
@@ -33,6 +33,14 @@ def run_diffusers(setup: SamplingSetup, model: ModelFn, noise: torch.Tensor, pro
             done += 1
             progress(done, x)
     return x
+
+
+def _overrides(setup: SamplingSetup) -> dict[str, object]:
+    """Scheduler options that come from settings (A1111's ``uni_pc_order`` and ``uni_pc_lower_order_final``)."""
+    if setup.sampler.scheduler_class != _UNIPC:
+        return {}
+    s = setup.settings
+    return {"solver_order": s.uni_pc_order, "lower_order_final": s.uni_pc_lower_order_final}
 
 
 def _step_kwargs(setup: SamplingSetup, scheduler, noise: torch.Tensor) -> dict:
