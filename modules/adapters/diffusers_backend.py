@@ -26,15 +26,19 @@ from modules.core.prompt_attention import parse_attention
 
 from .checkpoint_files import loaded_bytes, read_state_dict, shapes_of
 from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
-from .diffusers_schedulers import make_scheduler
 from .embeddings import EmbeddingState, load_embedding, substitute, unload_all
 from .lora import LoraState, LoraWish, apply_loras
-from .latents import generators, initial_latents
+from .latents import initial_latents
 from .model_configs import write_config_dir
 from .prompt_embeds import prompt_encoder_for
 from .vae_loading import load_vae
 from .pipeline_factory import ComponentSource, build_pipeline, load_unet, unet_predicts_v
 from .shared_components import ComponentPool
+from .sampling.decode import decode_latents
+from .sampling.loop import sample
+from .sampling.setup import SamplingSetup
+from .sampling.simple_guidance import SimpleGuidance, encode_conditioning
+from .sampling.types import SamplingInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -111,39 +115,35 @@ class DiffusersBackend:
         return ModelFamily.SD2_V if is_v else ModelFamily.SD2
 
     def generate(self, loaded: LoadedCheckpoint, job: GenerationJob, hooks: StepHooks) -> list[Image.Image]:
-        """Run one batch; each image's noise comes from its own CPU generator seeded with its seed."""
+        """Run one batch with our denoising loop; each image's noise comes from its own seeded generator."""
         if loaded.family is ModelFamily.SDXL_REFINER or loaded.family.is_inpainting:
             raise UnsupportedModel(f"{loaded.record.name}: txt2img with {loaded.family.value} checkpoints "
                                    "is not supported yet; choose a base model")
         handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
         pipe = handle.pipe
-        pipe.scheduler = make_scheduler(handle.scheduler_config, job.sampler, job.schedule)
         rng_device = self.device if job.rng == "GPU" else torch.device("cpu")
-        latents = initial_latents(job.seeds, job.width, job.height, device=self.device, rng_source=job.rng,
-                                  subseeds=job.subseeds, subseed_strength=job.subseed_strength,
-                                  seed_resize_from=job.seed_resize_from).to(self.device, self.dtype)
-
-        def on_step_end(pipeline, step, timestep, kwargs):
-            hooks.on_step(step + 1)
-            if hooks.cancel.cancelled:
-                pipeline._interrupt = True  # diffusers' documented way to stop a running pipeline
-            return {}
-
-        extra = {"eta": job.eta} if job.eta is not None else {}
+        noise = initial_latents(job.seeds, job.width, job.height, device=rng_device, rng_source=job.rng,
+                                subseeds=job.subseeds, subseed_strength=job.subseed_strength,
+                                seed_resize_from=job.seed_resize_from).to(self.device, torch.float32)
+        setup = SamplingSetup(sampler=job.sampler, schedule=job.schedule, steps=job.steps, seeds=job.seeds,
+                              scheduler_config=handle.scheduler_config, eta=job.eta,
+                              settings=job.sampler_settings, sdxl=loaded.family is ModelFamily.SDXL,
+                              rng_device=rng_device)
         names = list(handle.embeddings.loaded)
         prompt, negative = substitute(job.prompt, names), substitute(job.negative_prompt, names)
         try:
             with torch.inference_mode():
-                out = pipe(prompt=[prompt] * job.batch_size, negative_prompt=[negative] * job.batch_size,
-                           num_inference_steps=job.steps, guidance_scale=job.cfg_scale, width=job.width,
-                           height=job.height, latents=latents, generator=generators(job.seeds, rng_device),
-                           callback_on_step_end=on_step_end, output_type="np", **extra)
+                conditioning = encode_conditioning(pipe, prompt, negative, batch=job.batch_size,
+                                                   size=(job.width, job.height))
+                model = SimpleGuidance(pipe.unet, conditioning, job.cfg_scale)
+                latents = sample(setup, model, noise, _progress(hooks))
+                images = decode_latents(pipe.vae, latents)
         except torch.OutOfMemoryError as exc:
             gc.collect()
             _empty_cache()
             raise OutOfMemory(f"Out of memory on {self.device} at {job.width}x{job.height}, "
                               f"batch {job.batch_size}: try a smaller size or batch") from exc
-        return _to_pil(out.images, loaded.record.name)
+        return _to_pil(images, loaded.record.name)
 
     def set_vae(self, loaded: LoadedCheckpoint, path: Path | None) -> None:
         """Use the VAE file at ``path`` (kept loaded for reuse), or the checkpoint's own when None (exact)."""
@@ -244,6 +244,19 @@ def _freeze(pipe) -> None:
     for component in pipe.components.values():
         if isinstance(component, torch.nn.Module):
             component.requires_grad_(False)
+
+
+def _progress(hooks: StepHooks):
+    """Report each user step once; stop the sampler (keeping its latest x0 estimate) when cancelled."""
+    reported = [0]
+
+    def report(step: int, denoised: torch.Tensor) -> None:
+        if step > reported[0]:
+            reported[0] = step
+            hooks.on_step(step)
+        if hooks.cancel.cancelled:
+            raise SamplingInterrupted(denoised)
+    return report
 
 
 def _to_pil(images: np.ndarray, model_name: str) -> list[Image.Image]:

@@ -22,6 +22,7 @@ from .paths import Paths
 from .prompt_parser import strip_comments
 from .progress import CancelToken, ProgressTracker
 from .results import GeneratedImage, GenerationResult
+from .sampler_settings import choose_runner, effective_eta, sampler_infotext, sampler_settings, uses_ensd
 from .samplers import effective_schedule, resolve_sampler
 from .seeds import NoiseSpec
 from .settings import Settings, SettingsStore
@@ -96,14 +97,16 @@ class GenerationService:
         request = _without_comments(request, settings)
         sampler, schedule = resolve_sampler(request.sampler_name, request.scheduler)
         schedule = effective_schedule(sampler, schedule)
+        tuning, eta = sampler_settings(settings.get), effective_eta(sampler, settings.get)
+        choose_runner(sampler, schedule, tuning, eta)  # an unsupported pair fails before any model work
         noise = _noise_plan(request)
         prompt, tags = extract_tags(_with_default_lora(request.prompt, settings))
         negative, _ = extract_tags(request.negative_prompt)
         jobs = tuple(
             GenerationJob(prompt=prompt, negative_prompt=negative, steps=request.steps,
                           sampler=sampler, schedule=schedule, cfg_scale=request.cfg_scale, width=request.width,
-                          height=request.height, eta=_eta(sampler.name, settings),
-                          rng=str(settings.get("randn_source")),
+                          height=request.height, eta=eta, rng=str(settings.get("randn_source")),
+                          sampler_settings=tuning,
                           **_batch_seeds(noise[i * request.batch_size:(i + 1) * request.batch_size]))
             for i in range(request.n_iter))
         return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"), tuple(tags))
@@ -173,12 +176,6 @@ def _without_comments(request: Txt2ImgRequest, settings: Settings) -> Txt2ImgReq
                                negative_prompt=strip_comments(request.negative_prompt))
 
 
-def _eta(sampler_name: str, settings: Settings) -> float | None:
-    if sampler_name in ("DDIM", "PLMS", "UniPC"):
-        return float(settings.get("eta_ddim"))
-    return None
-
-
 def _with_default_lora(prompt: str, settings: Settings) -> str:
     """A1111's ``sd_lora`` setting adds one LoRA to every prompt."""
     name = str(settings.get("sd_lora") or "None")
@@ -202,8 +199,11 @@ def build_infotext(made: _Made, request: Txt2ImgRequest, seed: int, settings: Se
         "Variation seed strength": request.subseed_strength if varied else None,
         "Seed resize from": f"{request.seed_resize_from_w}x{request.seed_resize_from_h}" if resized else None,
         "RNG": job.rng if job.rng != "GPU" else None,
+        "ENSD": (job.sampler_settings.eta_noise_seed_delta
+                 if uses_ensd(job.sampler, job.sampler_settings, job.eta) else None),
         **made.outcome.fixed,
     }
     version = APP_VERSION if settings.get("add_version_to_infotext") else None
-    fields = infotext.order_fields(fixed, made.outcome.extra, version)
+    extra = [*made.outcome.extra, *sampler_infotext(job.sampler, job.schedule, job.sampler_settings, job.eta)]
+    fields = infotext.order_fields(fixed, extra, version)
     return infotext.format_infotext(request.prompt, request.negative_prompt, fields)

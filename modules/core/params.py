@@ -7,6 +7,7 @@ from typing import Mapping
 
 from PIL import Image
 
+from .sampler_settings import SamplerSettings
 from .samplers import SamplerSpec, ScheduleSpec
 from .seeds import NoiseSpec
 
@@ -99,11 +100,12 @@ class GenerationJob:
     width: int
     height: int
     seeds: tuple[int, ...]
-    eta: float | None = None
+    eta: float | None = None  # the sampler's effective eta (eta_ancestral or eta_ddim); None if it takes none
     rng: str = "CPU"
     subseeds: tuple[int, ...] = ()
     subseed_strength: float = 0.0
     seed_resize_from: tuple[int, int] | None = None
+    sampler_settings: SamplerSettings = SamplerSettings()
 
     @property
     def batch_size(self) -> int:

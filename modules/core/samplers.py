@@ -10,64 +10,111 @@ from modules.core.errors import SamplerNotFound
 
 @dataclass(frozen=True)
 class SamplerSpec:
-    """One sampler: display name, aliases, default schedule name and the diffusers class with its options."""
+    """One sampler: display name, aliases, default schedule, what runs it and which A1111 settings it takes.
+
+    ``runner`` is ``"diffusers"`` (a diffusers scheduler class with options) or ``"ours"`` (our own k-diffusion
+    style function ``k_function`` in ``adapters/sampling``). A diffusers sampler with a ``k_function`` falls back
+    to ours for schedule types and settings its scheduler class cannot express.
+    """
 
     name: str
     aliases: tuple[str, ...]
     default_schedule: str | None
-    scheduler_class: str
+    scheduler_class: str | None
     options: Mapping[str, object] = field(default_factory=dict, hash=False)
+    runner: str = "diffusers"
+    k_function: str | None = None
+    eta_setting: str | None = None  # "eta_ancestral" or "eta_ddim": the setting that feeds its eta
+    churn: bool = False  # takes s_churn / s_tmin / s_tmax
+    s_noise: bool = False
+    uses_ensd: bool = False
+    discard_penultimate: bool = False
+    timesteps: bool = False  # A1111 runs it on timesteps (DDIM family), not on a k-diffusion sigma list
+    second_order: bool = False  # two model evaluations per step
+    brownian_noise: bool = False
+
+    def a1111_options(self) -> dict[str, object]:
+        """The ``options`` object A1111's ``GET /sdapi/v1/samplers`` shows for this sampler."""
+        flags = {"discard_next_to_last_sigma": self.discard_penultimate, "uses_ensd": self.uses_ensd,
+                 "second_order": self.second_order, "brownian_noise": self.brownian_noise}
+        options: dict[str, object] = {"scheduler": self.default_schedule} if self.default_schedule else {}
+        options.update({key: True for key, on in flags.items() if on})
+        if self.k_function == "dpmpp_2m_sde_heun":
+            options["solver_type"] = "heun"
+        return options
 
 
 @dataclass(frozen=True)
 class ScheduleSpec:
-    """One schedule type: internal name, UI/infotext label and aliases."""
+    """One schedule type: internal name, UI/infotext label, aliases and A1111's listing metadata."""
 
     name: str
     label: str
     aliases: tuple[str, ...] = ()
+    default_rho: float = -1.0
+    need_inner_model: bool = False
 
 
-def _sampler(name: str, aliases: tuple[str, ...], default: str | None, cls: str, **options: object) -> SamplerSpec:
-    return SamplerSpec(name, aliases, default, cls, MappingProxyType(dict(options)))
+def _sampler(name: str, aliases: tuple[str, ...], default: str | None, cls: str | None, traits: str = "",
+             k: str | None = None, **options: object) -> SamplerSpec:
+    """Build a spec; ``traits`` is a space-separated word list (ours, anc, ddim, churn, noise, ensd, discard, ts,
+    2nd, brownian)."""
+    words = set(traits.split())
+    eta = "eta_ancestral" if "anc" in words else "eta_ddim" if "ddim" in words else None
+    return SamplerSpec(name, aliases, default, cls, MappingProxyType(dict(options)),
+                       runner="ours" if "ours" in words else "diffusers", k_function=k, eta_setting=eta,
+                       churn="churn" in words, s_noise="noise" in words, uses_ensd="ensd" in words,
+                       discard_penultimate="discard" in words, timesteps="ts" in words,
+                       second_order="2nd" in words, brownian_noise="brownian" in words)
 
 
 _DPM_MULTI = "DPMSolverMultistepScheduler"
 
+# UI order and traits as in A1111 v1.10. Samplers marked "ours" have no faithful diffusers scheduler (DPM2 and
+# DPM2 a have one, but it does not discard the penultimate sigma as A1111 does).
 SAMPLERS: tuple[SamplerSpec, ...] = (
-    _sampler("DPM++ 2M", ("k_dpmpp_2m",), "karras", _DPM_MULTI,
+    _sampler("DPM++ 2M", ("k_dpmpp_2m",), "karras", _DPM_MULTI, "", "dpmpp_2m",
              algorithm_type="dpmsolver++", solver_type="midpoint", solver_order=2),
-    _sampler("DPM++ 2M SDE", ("k_dpmpp_2m_sde",), "exponential", _DPM_MULTI,
+    _sampler("DPM++ SDE", ("k_dpmpp_sde",), "karras", None, "ours anc noise 2nd brownian", "dpmpp_sde"),
+    _sampler("DPM++ 2M SDE", ("k_dpmpp_2m_sde",), "exponential", _DPM_MULTI, "anc noise brownian", "dpmpp_2m_sde",
              algorithm_type="sde-dpmsolver++", solver_type="midpoint", solver_order=2),
-    _sampler("DPM++ 2M SDE Heun", ("k_dpmpp_2m_sde_heun",), "exponential", _DPM_MULTI,
-             algorithm_type="sde-dpmsolver++", solver_type="heun", solver_order=2),
-    _sampler("Euler a", ("k_euler_a", "k_euler_ancestral"), None, "EulerAncestralDiscreteScheduler"),
-    _sampler("Euler", ("k_euler",), None, "EulerDiscreteScheduler"),
-    _sampler("LMS", ("k_lms",), None, "LMSDiscreteScheduler"),
-    _sampler("Heun", ("k_heun",), None, "HeunDiscreteScheduler"),
-    _sampler("DPM2", ("k_dpm_2",), "karras", "KDPM2DiscreteScheduler"),
-    _sampler("DPM2 a", ("k_dpm_2_a",), "karras", "KDPM2AncestralDiscreteScheduler"),
-    _sampler("DDIM", ("ddim",), None, "DDIMScheduler"),
-    _sampler("PLMS", ("plms",), None, "PNDMScheduler", skip_prk_steps=True),
-    # diffusers' bh1 variant reaches sigma 0 with an infinite step size (NaN images), so we use its bh2.
-    _sampler("UniPC", ("unipc",), None, "UniPCMultistepScheduler", solver_type="bh2", solver_order=3),
-    _sampler("LCM", ("k_lcm",), None, "LCMScheduler"),
+    _sampler("DPM++ 2M SDE Heun", ("k_dpmpp_2m_sde_heun",), "exponential", _DPM_MULTI, "anc noise brownian",
+             "dpmpp_2m_sde_heun", algorithm_type="sde-dpmsolver++", solver_type="heun", solver_order=2),
+    _sampler("DPM++ 2S a", ("k_dpmpp_2s_a",), "karras", None, "ours anc noise ensd 2nd", "dpmpp_2s_ancestral"),
+    _sampler("DPM++ 3M SDE", ("k_dpmpp_3m_sde",), "exponential", None, "ours anc noise discard brownian", "dpmpp_3m_sde"),
+    _sampler("Euler a", ("k_euler_a", "k_euler_ancestral"), None, "EulerAncestralDiscreteScheduler",
+             "anc noise ensd", "euler_ancestral"),
+    _sampler("Euler", ("k_euler",), None, "EulerDiscreteScheduler", "churn noise", "euler"),
+    _sampler("LMS", ("k_lms",), None, "LMSDiscreteScheduler", "", "lms"),
+    _sampler("Heun", ("k_heun",), None, "HeunDiscreteScheduler", "churn noise 2nd", "heun"),
+    _sampler("DPM2", ("k_dpm_2",), "karras", None, "ours churn noise discard 2nd", "dpm_2"),
+    _sampler("DPM2 a", ("k_dpm_2_a",), "karras", None, "ours anc noise ensd discard 2nd", "dpm_2_ancestral"),
+    _sampler("DPM fast", ("k_dpm_fast",), None, None, "ours anc noise ensd", "dpm_fast"),
+    _sampler("DPM adaptive", ("k_dpm_ad",), None, None, "ours anc noise ensd", "dpm_adaptive"),
+    _sampler("Restart", ("restart",), "karras", None, "ours noise 2nd", "restart"),
+    _sampler("DDIM", ("ddim",), None, "DDIMScheduler", "ddim ts", "ddim"),
+    _sampler("DDIM CFG++", ("ddim_cfgpp",), None, None, "ours ddim ts", "ddim_cfgpp"),
+    _sampler("PLMS", ("plms",), None, "PNDMScheduler", "ts", "plms", skip_prk_steps=True),
+    # diffusers' bh1 variant reaches sigma 0 with an infinite step size (NaN images), so we use its bh2
+    # (A1111's uni_pc_variant is not offered); uni_pc_order and uni_pc_lower_order_final apply per job.
+    _sampler("UniPC", ("unipc",), None, "UniPCMultistepScheduler", "ts", None, solver_type="bh2", solver_order=3),
+    _sampler("LCM", ("k_lcm",), None, "LCMScheduler", "", "lcm"),
 )
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("automatic", "Automatic"),
-    ScheduleSpec("uniform", "Uniform"),
-    ScheduleSpec("karras", "Karras"),
+    ScheduleSpec("uniform", "Uniform", need_inner_model=True),
+    ScheduleSpec("karras", "Karras", default_rho=7.0),
     ScheduleSpec("exponential", "Exponential"),
-    ScheduleSpec("sgm_uniform", "SGM Uniform", ("SGMUniform",)),
-    ScheduleSpec("simple", "Simple"),
-    ScheduleSpec("beta", "Beta"),
+    ScheduleSpec("polyexponential", "Polyexponential", default_rho=1.0),
+    ScheduleSpec("sgm_uniform", "SGM Uniform", ("SGMUniform",), need_inner_model=True),
+    ScheduleSpec("kl_optimal", "KL Optimal"),
+    ScheduleSpec("align_your_steps", "Align Your Steps"),
+    ScheduleSpec("simple", "Simple", need_inner_model=True),
+    ScheduleSpec("normal", "Normal", need_inner_model=True),
+    ScheduleSpec("ddim", "DDIM", need_inner_model=True),
+    ScheduleSpec("beta", "Beta", need_inner_model=True),
 )
-
-# Default schedules of A1111 samplers we cannot run; used only to read old infotexts (legacy name suffixes).
-_OTHER_A1111_DEFAULTS = MappingProxyType({
-    "dpm++ sde": "karras", "dpm++ 2s a": "karras", "dpm++ 3m sde": "exponential", "restart": "karras",
-})
 
 # diffusers 0.42.1: classes whose __init__ accepts use_karras/exponential/beta_sigmas, and those whose
 # set_timesteps honours timestep_spacing (LCMScheduler accepts the kwarg but ignores it).
@@ -120,11 +167,9 @@ def split_schedule_suffix(name: str) -> tuple[str, ScheduleSpec | None]:
 
 
 def a1111_default_schedule(sampler_name: str) -> str | None:
-    """Return the default schedule name A1111 uses for a sampler display name (also for samplers we lack)."""
+    """Return the default schedule name A1111 uses for a sampler display name (None if it has none)."""
     spec = find_sampler(sampler_name)
-    if spec is not None:
-        return spec.default_schedule
-    return _OTHER_A1111_DEFAULTS.get(sampler_name.strip().lower())
+    return spec.default_schedule if spec is not None else None
 
 
 def resolve_sampler(sampler_name: str | None, scheduler: str | None) -> tuple[SamplerSpec, ScheduleSpec]:
@@ -172,6 +217,8 @@ def scheduler_options(sampler: SamplerSpec, schedule: ScheduleSpec) -> dict[str,
     """
     effective = effective_schedule(sampler, schedule)
     cls = sampler.scheduler_class
+    if cls is None:
+        raise SamplerNotFound(f"Sampler {sampler.name} has no diffusers scheduler")
     options = dict(sampler.options)
     if cls in _SIGMA_CLASSES:
         options.update({flag: False for flag in _SIGMA_FLAGS})

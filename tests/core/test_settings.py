@@ -26,11 +26,15 @@ EXPECTED_DEFAULTS = {
     "add_vae_name_to_info": True, "lora_add_hashes_to_infotext": True,
     "textual_inversion_add_hashes_to_infotext": True,
     "eta_ddim": 0.0, "eta_ancestral": 1.0, "default_sampler": "DPM++ 2M", "default_scheduler": "Automatic",
-    "default_steps": 20, "infotext_styles": "Apply if any", "enable_prompt_comments": True,
+    "infotext_styles": "Apply if any", "enable_prompt_comments": True,
     "use_old_scheduling": False,
     "include_styles_into_token_counters": True, "keyedit_precision_attention": 0.1,
     "keyedit_precision_extra": 0.05, "keyedit_delimiters": ".,\\/!?%^*;:{}=`~() ", "keyedit_move": True,
     "ESRGAN_tile": 192, "ESRGAN_tile_overlap": 8, "upscaler_for_img2img": None,
+    "default_steps": 20, "s_churn": 0.0, "s_tmin": 0.0, "s_tmax": 0.0, "s_noise": 1.0, "eta_noise_seed_delta": 0,
+    "sigma_min": 0.0, "sigma_max": 0.0, "rho": 0.0, "always_discard_next_to_last_sigma": False,
+    "sgm_noise_multiplier": False, "beta_dist_alpha": 0.6, "beta_dist_beta": 0.6,
+    "uni_pc_order": 3, "uni_pc_lower_order_final": True,
 }
 
 

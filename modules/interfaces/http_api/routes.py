@@ -106,12 +106,10 @@ def _model_routes(ctx: AppContext) -> Routes:
 
 def _listing_routes() -> Routes:
     def samplers() -> list[dict]:
-        return [{"name": s.name, "aliases": list(s.aliases),
-                 "options": {"scheduler": s.default_schedule.lower()} if s.default_schedule else {}}
-                for s in SAMPLERS]
+        return [{"name": s.name, "aliases": list(s.aliases), "options": s.a1111_options()} for s in SAMPLERS]
 
     def schedulers() -> list[dict]:
         return [{"name": s.name, "label": s.label, "aliases": list(s.aliases) or None,
-                 "default_rho": -1, "need_inner_model": False} for s in SCHEDULES]
+                 "default_rho": s.default_rho, "need_inner_model": s.need_inner_model} for s in SCHEDULES]
 
     return [("GET", "/samplers", samplers), ("GET", "/schedulers", schedulers)]
