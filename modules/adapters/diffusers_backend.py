@@ -26,7 +26,7 @@ from modules.core.prompt_attention import parse_attention
 
 from .checkpoint_files import loaded_bytes, read_state_dict, shapes_of
 from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
-from .embeddings import EmbeddingState, load_embedding, substitute, unload_all
+from .embeddings import EmbeddingState, load_embedding, unload_all
 from .lora import LoraState, LoraWish, apply_loras
 from .latents import initial_latents
 from .model_configs import write_config_dir
@@ -34,10 +34,10 @@ from .prompt_embeds import prompt_encoder_for
 from .vae_loading import load_vae
 from .pipeline_factory import ComponentSource, build_pipeline, load_unet, unet_predicts_v
 from .shared_components import ComponentPool
+from .job_conditioning import guided_model
 from .sampling.decode import decode_latents
 from .sampling.loop import sample
 from .sampling.setup import SamplingSetup
-from .sampling.simple_guidance import SimpleGuidance, encode_conditioning
 from .sampling.types import SamplingInterrupted
 
 log = logging.getLogger(__name__)
@@ -129,13 +129,12 @@ class DiffusersBackend:
                               scheduler_config=handle.scheduler_config, eta=job.eta,
                               settings=job.sampler_settings, sdxl=loaded.family is ModelFamily.SDXL,
                               rng_device=rng_device)
-        names = list(handle.embeddings.loaded)
-        prompt, negative = substitute(job.prompt, names), substitute(job.negative_prompt, names)
         try:
             with torch.inference_mode():
-                conditioning = encode_conditioning(pipe, prompt, negative, batch=job.batch_size,
-                                                   size=(job.width, job.height))
-                model = SimpleGuidance(pipe.unet, conditioning, job.cfg_scale)
+                model = guided_model(pipe, loaded.family, prompt=job.prompt, negative_prompt=job.negative_prompt,
+                                     steps=job.steps, batch=job.batch_size, cfg_scale=job.cfg_scale,
+                                     size=(job.width, job.height), embedding_names=list(handle.embeddings.loaded),
+                                     settings=job.prompt_options)
                 latents = sample(setup, model, noise, _progress(hooks))
                 images = decode_latents(pipe.vae, latents)
         except torch.OutOfMemoryError as exc:

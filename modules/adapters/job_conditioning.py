@@ -5,27 +5,15 @@ The prompt language lives in ``core.prompt_parser`` (schedules, ``AND``, emphasi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from modules.core.model_family import ModelFamily
+from modules.core.params import PromptOptions
 from modules.core.prompt_parser import PromptPlan, parse_attention, plan_prompt
 
 from .conditioning import ConditioningSchedule, EncodeOptions, ImagePlan, PromptPart
 from .guidance import GuidanceOptions, GuidedModel, size_conditions
 from .prompt_embeds import prompt_encoder_for
-
-
-@dataclass(frozen=True)
-class PromptSettings:
-    """What shapes a batch's conditioning besides the prompt text (A1111 setting names in comments)."""
-
-    clip_skip: int = 1                 # CLIP_stop_at_last_layers
-    emphasis: str = "Original"         # emphasis
-    use_old_scheduling: bool = False   # use_old_scheduling
-    sdxl_clip_l_skip: bool = False     # sdxl_clip_l_skip
-    pad_cond_uncond: bool = False      # pad_cond_uncond
-    batch_cond_uncond: bool = True     # batch_cond_uncond
 
 
 @lru_cache(maxsize=256)
@@ -45,7 +33,7 @@ def _plan_at(plan: PromptPlan, negative: PromptPlan, batch: int):
 
 def guided_model(pipe, family: ModelFamily, *, prompt: str, negative_prompt: str, steps: int, batch: int,
                  cfg_scale: float, size: tuple[int, int], embedding_names=(),
-                 settings: PromptSettings = PromptSettings(), image_cond=None) -> GuidedModel:
+                 settings: PromptOptions = PromptOptions(), image_cond=None) -> GuidedModel:
     """The ``ModelFn`` for one batch: ``prompt`` planned over ``steps`` (editing, alternation, ``AND``),
     each distinct text encoded once, CFG combined per A1111. ``size`` is (width, height) for SDXL's conditions."""
     plan = plan_prompt(prompt, steps, use_old_scheduling=settings.use_old_scheduling)

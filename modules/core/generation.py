@@ -17,7 +17,7 @@ from .extra_networks import ExtraNetworkTag, extract_tags
 from .job_addons import AddonOutcome, AddonSetup
 from .model_manager import ModelManager
 from .output_writer import OutputWriter
-from .params import GenerationJob, Txt2ImgRequest
+from .params import GenerationJob, PromptOptions, Txt2ImgRequest
 from .paths import Paths
 from .prompt_parser import strip_comments
 from .progress import CancelToken, ProgressTracker
@@ -106,7 +106,7 @@ class GenerationService:
             GenerationJob(prompt=prompt, negative_prompt=negative, steps=request.steps,
                           sampler=sampler, schedule=schedule, cfg_scale=request.cfg_scale, width=request.width,
                           height=request.height, eta=eta, rng=str(settings.get("randn_source")),
-                          sampler_settings=tuning,
+                          sampler_settings=tuning, prompt_options=_prompt_options(settings),
                           **_batch_seeds(noise[i * request.batch_size:(i + 1) * request.batch_size]))
             for i in range(request.n_iter))
         return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"), tuple(tags))
@@ -176,6 +176,25 @@ def _without_comments(request: Txt2ImgRequest, settings: Settings) -> Txt2ImgReq
                                negative_prompt=strip_comments(request.negative_prompt))
 
 
+def _prompt_options(settings: Settings) -> PromptOptions:
+    return PromptOptions(clip_skip=int(settings.get("CLIP_stop_at_last_layers")),
+                         emphasis=str(settings.get("emphasis")),
+                         use_old_scheduling=bool(settings.get("use_old_scheduling")),
+                         sdxl_clip_l_skip=bool(settings.get("sdxl_clip_l_skip")),
+                         pad_cond_uncond=bool(settings.get("pad_cond_uncond")),
+                         batch_cond_uncond=bool(settings.get("batch_cond_uncond")))
+
+
+def _prompt_infotext(job: GenerationJob) -> list[tuple[str, object]]:
+    """A1111 writes ``Emphasis`` only when it is not Original and a prompt has brackets, ``Pad conds`` when on."""
+    options, extra = job.prompt_options, []
+    if options.emphasis != "Original" and any(c in text for text in (job.prompt, job.negative_prompt) for c in "(["):
+        extra.append(("Emphasis", options.emphasis))
+    if options.pad_cond_uncond:
+        extra.append(("Pad conds", True))
+    return extra
+
+
 def _with_default_lora(prompt: str, settings: Settings) -> str:
     """A1111's ``sd_lora`` setting adds one LoRA to every prompt."""
     name = str(settings.get("sd_lora") or "None")
@@ -199,11 +218,13 @@ def build_infotext(made: _Made, request: Txt2ImgRequest, seed: int, settings: Se
         "Variation seed strength": request.subseed_strength if varied else None,
         "Seed resize from": f"{request.seed_resize_from_w}x{request.seed_resize_from_h}" if resized else None,
         "RNG": job.rng if job.rng != "GPU" else None,
+        "Clip skip": job.prompt_options.clip_skip if job.prompt_options.clip_skip > 1 else None,
         "ENSD": (job.sampler_settings.eta_noise_seed_delta
                  if uses_ensd(job.sampler, job.sampler_settings, job.eta) else None),
         **made.outcome.fixed,
     }
     version = APP_VERSION if settings.get("add_version_to_infotext") else None
-    extra = [*made.outcome.extra, *sampler_infotext(job.sampler, job.schedule, job.sampler_settings, job.eta)]
+    extra = [*made.outcome.extra, *_prompt_infotext(job), *sampler_infotext(job.sampler, job.schedule,
+                                                                             job.sampler_settings, job.eta)]
     fields = infotext.order_fields(fixed, extra, version)
     return infotext.format_infotext(request.prompt, request.negative_prompt, fields)

@@ -88,6 +88,19 @@ UI_IMG2IMG_DEFAULTS: Mapping[str, object] = MappingProxyType({
 
 
 @dataclass(frozen=True)
+class PromptOptions:
+    """Settings that shape prompt conditioning (A1111 names: CLIP_stop_at_last_layers, emphasis,
+    use_old_scheduling, sdxl_clip_l_skip, pad_cond_uncond, batch_cond_uncond)."""
+
+    clip_skip: int = 1
+    emphasis: str = "Original"
+    use_old_scheduling: bool = False
+    sdxl_clip_l_skip: bool = False
+    pad_cond_uncond: bool = False
+    batch_cond_uncond: bool = True
+
+
+@dataclass(frozen=True)
 class GenerationJob:
     """One batch for the backend: everything resolved, nothing left to look up."""
 
@@ -106,6 +119,7 @@ class GenerationJob:
     subseed_strength: float = 0.0
     seed_resize_from: tuple[int, int] | None = None
     sampler_settings: SamplerSettings = SamplerSettings()
+    prompt_options: PromptOptions = PromptOptions()
 
     @property
     def batch_size(self) -> int:
