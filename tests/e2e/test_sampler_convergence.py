@@ -7,7 +7,7 @@ import torch
 from modules.adapters.latents import initial_latents
 from modules.adapters.sampling.loop import sample
 from modules.adapters.sampling.setup import SamplingSetup
-from modules.adapters.sampling.simple_guidance import SimpleGuidance, encode_conditioning
+from tests.support.simple_guidance import SimpleGuidance, encode_conditioning
 from modules.core.sampler_settings import DIFFUSERS, OURS, SamplerSettings, choose_runner
 from modules.core.samplers import resolve_sampler
 from tests.conftest import install_checkpoint

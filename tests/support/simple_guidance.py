@@ -1,11 +1,12 @@
-"""The default model function: plain classifier-free guidance over the pipeline's own ``encode_prompt``."""
+"""A reference model function for sampler tests: plain classifier-free guidance over the pipeline's own
+``encode_prompt`` (the app uses ``adapters.job_conditioning``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
 
-from .types import DenoiserOutput
+from modules.adapters.sampling.types import DenoiserOutput
 
 
 @dataclass(frozen=True)
