@@ -10,23 +10,7 @@ from modules.core.model_family import ModelFamily
 
 from .conditioning import StepConditioning
 from .prompt_embeds import EncodedPrompt
-
-
-@dataclass
-class DenoiserOutput:
-    """What a model function returns: the guided output and the unconditional one (CFG++ samplers need it).
-
-    Both have the UNet's parameterisation (eps or v) and the batch size of the latents passed in."""
-
-    guided: torch.Tensor
-    uncond: torch.Tensor | None
-
-
-class ModelFn(Protocol):
-    """The model function a sampler calls once per model evaluation."""
-
-    def __call__(self, x_in: torch.Tensor, t: torch.Tensor, step: int) -> DenoiserOutput:
-        """Evaluate at the scheduler-scaled latents ``x_in``, diffusers timestep ``t``, 0-based step ``step``."""
+from .sampling.types import DenoiserOutput, ModelFn  # noqa: F401 - ModelFn is what GuidedModel implements
 
 
 class ConditioningProvider(Protocol):
