@@ -15,6 +15,7 @@ from modules.core.token_count import TokenCounter
 from .errors import shown_to_user
 from .extra_networks import ExtraNetworks, build_extra_networks
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
+from .style_editor import build_style_editor, wire_style_editor
 from .seed_controls import SEED_INPUTS, build_seed_controls, seed_fields, wire_seed_controls
 from .token_counter import build_token_counter, wire_token_counter
 
@@ -128,6 +129,7 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     c: dict = {}
     counter = TokenCounter(models=ctx.models, settings=ctx.settings, styles=ctx.styles)
     _prompt_row(c, [style.name for style in ctx.styles.styles()], counter)
+    style_editor = build_style_editor(ctx, "txt2img")
     extra_networks = build_extra_networks(ctx, bar, c["prompt"])
     _main_row(c)
     inputs = {c[k] for k in ("prompt", "negative_prompt", "styles", "sampler", "scheduler", "steps", "width",
@@ -150,6 +152,7 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     c["prompt"].submit(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
     c["interrupt"].click(lambda: ctx.progress.interrupt(), queue=False)
     wire_seed_controls(c)
+    wire_style_editor(ctx, style_editor, prompt=c["prompt"], negative_prompt=c["negative_prompt"], styles=c["styles"])
     for box, display, negative in (("prompt", "token_counter", False),
                                    ("negative_prompt", "negative_token_counter", True)):
         wire_token_counter(counter, prompt=c[box], display=c[display], steps=c["steps"], styles=c["styles"],
