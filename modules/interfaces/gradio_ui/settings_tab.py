@@ -76,4 +76,6 @@ def _typed(components: dict, key: str, value: object) -> object:
         return int(value)
     if spec.kind is float and value is not None:
         return float(value)
+    if spec.default is None and value == "":
+        return None  # an empty text box shows an unset (null) setting; leave it unset
     return value
