@@ -68,9 +68,8 @@ def test_every_sampler_on_sd1(sampler, schedule, contexts):
         assert calls[0] == expected, f"{sampler}: {calls[0]} model evaluations"
 
 
-# On SDXL every sampler runs once (Automatic), plus Karras on both paths: diffusers flags and our own samplers.
-SDXL_CASES = [(s.name, "Automatic") for s in SAMPLERS] + [
-    ("Euler", "Karras"), ("UniPC", "Karras"), ("Euler a", "Karras"), ("DDIM", "Karras")]
+# SDXL runs the same cases: every sampler with Automatic and (where it differs) Karras.
+SDXL_CASES = SD1_CASES
 
 
 @pytest.mark.parametrize("sampler,schedule", SDXL_CASES)
