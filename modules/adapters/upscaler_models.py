@@ -52,7 +52,8 @@ class LoadedUpscaler:
 
 def describe(state_dict: StateDict, name: str) -> LoadedUpscaler:
     """Detect the architecture of a safely read state dict with spandrel; raise UnsupportedModel if unusable."""
-    # spandrel only ever receives tensors we read ourselves, never a path it could unpickle.
+    # spandrel only ever receives tensors we read ourselves, never a path it could unpickle. canonicalize strips
+    # the "module."/"netG." prefixes of DataParallel and BasicSR saves, as spandrel's own file loader does.
     try:
         descriptor = spandrel.ModelLoader().load_from_state_dict(spandrel.canonicalize_state_dict(state_dict))
     except spandrel.UnsupportedModelError as exc:
@@ -169,7 +170,9 @@ class NetworkUpscaler:
                             to_tensor=lambda part: self._to_tensor(part, loaded.dtype))
         except torch.OutOfMemoryError as exc:
             raise OutOfMemory(f"Out of memory while upscaling with {path.name}; lower the tile size") from exc
-        return Image.fromarray(out.squeeze(2) if loaded.channels == 1 else out).convert("RGB")
+        if loaded.channels == 1:  # a greyscale model's result is shown like every other: as RGB
+            return Image.fromarray(out.squeeze(2)).convert("RGB")
+        return Image.fromarray(out)
 
     def unload(self) -> None:
         """Forget the cached model."""
