@@ -1,8 +1,9 @@
-"""Prepare the Python environment (torch, pinned requirements), then start the web UI.
+"""Prepare the Python environment (torch and torchvision, pinned requirements), then start the web UI.
 
 Usage: ``python launch.py [flags]`` (webui.sh / webui.bat call it inside the venv). Stdlib only, so it runs before
-anything is installed. Reads ``COMMANDLINE_ARGS`` (appended to the flags), ``TORCH_COMMAND`` (how to install torch)
-and ``REQS_FILE`` (default ``requirements.txt``) from the environment, as AUTOMATIC1111's launcher does.
+anything is installed. Reads ``COMMANDLINE_ARGS`` (appended to the flags), ``TORCH_COMMAND`` (how to install
+torch and torchvision) and ``REQS_FILE`` (default ``requirements.txt``) from the environment, as AUTOMATIC1111's
+launcher does.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from typing import Mapping, Sequence
 from modules.interfaces.cli import LaunchOptions, parse, split_commandline_args
 
 ROOT = Path(__file__).resolve().parent
-TORCH_VERSION = "2.13.0"
-# With an NVIDIA GPU, torch comes from PyTorch's CUDA 12.8 wheel index: those wheels run on drivers >= 570 and
-# cover GPUs from Maxwell to Blackwell. Without one, PyPI's torch (CPU, and MPS on Apple silicon) is used.
-# AMD (ROCm), Intel or other CUDA builds: set TORCH_COMMAND in webui-user.sh / webui-user.bat.
-CUDA_INDEX_URL = "https://download.pytorch.org/whl/cu128"
+TORCH_VERSION = "2.14.1"
+TORCHVISION_VERSION = "0.29.1"  # the release built against TORCH_VERSION; spandrel (upscalers) imports it
+# With an NVIDIA GPU, torch comes from PyTorch's CUDA 13.0 wheel index (torch 2.14 is built for CUDA 12.6, 13.0
+# and 13.2; 13.0 is also what PyPI serves on Linux): those wheels run on drivers >= 580 and cover GPUs from
+# Turing to Blackwell. Without one, PyPI's torch is used (it runs on the CPU, and MPS on Apple silicon).
+# Older GPUs or drivers (cu126), AMD (ROCm), Intel: set TORCH_COMMAND in webui-user.sh / webui-user.bat.
+CUDA_INDEX_URL = "https://download.pytorch.org/whl/cu130"
 SUPPORTED_PYTHON = ((3, 10), (3, 12))
 _REQUIREMENT = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:==\s*([^\s;,]+))?")
 
@@ -44,10 +47,12 @@ def has_nvidia_gpu() -> bool:
 
 
 def default_torch_command(nvidia_gpu: bool) -> str:
-    """Return the pip command that installs torch for this hardware."""
+    """Return the pip command that installs torch and its torchvision, together, for this hardware."""
+    # one command for both, so pip picks the two builds from the same index and never mixes them
+    packages = f"torch=={TORCH_VERSION} torchvision=={TORCHVISION_VERSION}"
     if nvidia_gpu:
-        return f"pip install torch=={TORCH_VERSION} --extra-index-url {CUDA_INDEX_URL}"
-    return f"pip install torch=={TORCH_VERSION}"
+        return f"pip install {packages} --extra-index-url {CUDA_INDEX_URL}"
+    return f"pip install {packages}"
 
 
 def command_argv(command: str) -> list[str]:
@@ -101,29 +106,37 @@ def check_python_version() -> None:
               "(or pass --skip-python-version-check to hide this message).", file=sys.stderr)
 
 
-def _installed_torch_version() -> str | None:
+def _installed_version(package: str) -> str | None:
     try:
-        return importlib.metadata.version("torch")
+        return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return None
 
 
 def install_torch(options: LaunchOptions, environ: Mapping[str, str], nvidia_gpu: bool) -> bool:
-    """Install torch with TORCH_COMMAND (or the hardware default) when missing or when --reinstall-torch is given."""
-    if importlib.util.find_spec("torch") is not None and not options.reinstall_torch:
+    """Install torch and torchvision with TORCH_COMMAND (or the hardware default) when either is missing or when
+    --reinstall-torch is given."""
+    # torchvision counts too: left to requirements.txt (spandrel needs it), pip would take PyPI's newest, which
+    # needs a newer torch and replaces the one installed here
+    present = all(importlib.util.find_spec(name) is not None for name in ("torch", "torchvision"))
+    if present and not options.reinstall_torch:
         return True
     command = environ.get("TORCH_COMMAND") or default_torch_command(nvidia_gpu)
     return _run(f"Installing torch: {command}", command_argv(command))
 
 
 def check_torch(options: LaunchOptions, nvidia_gpu: bool) -> None:
-    """Warn about a torch other than the tested release, or one that cannot use a present NVIDIA GPU."""
-    version = _installed_torch_version()
+    """Warn about a torch or torchvision other than the tested release, or a torch that cannot use a present
+    NVIDIA GPU."""
+    version = _installed_version("torch")
     if version is None:
         return
-    if not options.skip_version_check and version.split("+")[0] != TORCH_VERSION:
-        print(f"WARNING: torch {version} is installed; this release is tested with {TORCH_VERSION} "
-              "(--reinstall-torch installs it; --skip-version-check hides this message).", file=sys.stderr)
+    vision = _installed_version("torchvision") or "(none)"
+    tested = (TORCH_VERSION, TORCHVISION_VERSION)
+    if not options.skip_version_check and (version.split("+")[0], vision.split("+")[0]) != tested:
+        print(f"WARNING: torch {version} and torchvision {vision} are installed; this release is tested with "
+              f"torch {TORCH_VERSION} and torchvision {TORCHVISION_VERSION} (--reinstall-torch installs them; "
+              "--skip-version-check hides this message).", file=sys.stderr)
     if nvidia_gpu and not options.skip_torch_cuda_test:
         probe = [sys.executable, "-c", "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)"]
         if subprocess.run(probe, capture_output=True).returncode != 0:
@@ -165,7 +178,7 @@ def dump_sysinfo() -> None:
     print(f"Platform: {platform.platform()}")
     path = ROOT / "requirements.txt"
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    for line in ["torch", *lines]:
+    for line in ["torch", "torchvision", *lines]:
         match = _REQUIREMENT.match(line.strip())
         if match:
             try:

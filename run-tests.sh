@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the test suite: builds .ci/venv (reused when present) with torch and the pinned test requirements,
+# Run the test suite: builds .ci/venv (reused when present) with torch, torchvision and the pinned test requirements,
 # then runs `python -m pytest -q` offline. Extra arguments go to pytest (e.g. ./run-tests.sh tests/core).
 # A non-zero pytest exit (including 5, "no tests collected") fails the run.
 set -euo pipefail
@@ -9,8 +9,9 @@ venv=.ci/venv
 [[ -x "${venv}/bin/python" ]] || python3 -m venv "${venv}"
 export PATH="${PWD}/${venv}/bin:${PATH}"
 
-# A CPU-capable torch build is enough for the tests (TORCH_COMMAND overrides, as for the app).
-${TORCH_COMMAND:-python -m pip install --quiet torch==2.13.0}
+# A CPU-capable torch build is enough for the tests (TORCH_COMMAND overrides, as for the app). torchvision comes
+# in the same command, so pip takes the build made for this torch (spandrel imports it).
+${TORCH_COMMAND:-python -m pip install --quiet torch==2.14.1 torchvision==0.29.1}
 python -m pip install --quiet -r requirements-test.txt
 
 # The browser test uses Debian's Chromium and skips itself when it is missing.

@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MODULES = REPO / "modules"
-CORE_FORBIDDEN = {"gradio", "fastapi", "starlette", "torch", "diffusers", "transformers"}
+CORE_FORBIDDEN = {"gradio", "fastapi", "starlette", "torch", "torchvision", "diffusers", "transformers", "spandrel"}
 CORE_ALLOWED_THIRD_PARTY = {"PIL", "lark", "pluggy"}
 
 

@@ -1,7 +1,6 @@
-"""Upscaler model files: safe loading, a one-model cache and tiled inference with bounded memory."""
+"""Upscaler model files through spandrel: safe loading, a one-model cache and tiled inference with bounded memory."""
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 from dataclasses import dataclass, replace
@@ -9,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import spandrel
 import torch
 from PIL import Image
 
@@ -16,52 +16,72 @@ from modules.core.errors import OutOfMemory, UnsupportedModel
 
 from .checkpoint_files import StateDict, read_state_dict
 from .devices import DevicePolicy, choose_device, choose_dtype
-from .esrgan_arch import build_rrdbnet, is_esrgan
 
 Network = Callable[[torch.Tensor], torch.Tensor]
+_IMAGE_MODES = {1: "L", 3: "RGB"}  # channel count a model takes -> the PIL mode its input is converted to
+
+
+@dataclass(frozen=True)
+class SizeRule:
+    """What an architecture needs of its input: a minimum side, sides a multiple of ``multiple``, maybe square."""
+
+    minimum: int = 0
+    multiple: int = 1
+    square: bool = False
 
 
 @dataclass(frozen=True)
 class LoadedUpscaler:
-    """A network ready to run: its module, integer scale, size multiple its input needs, architecture name and
-    the reduced precisions it tolerates (others run in fp32)."""
+    """A spandrel model ready to run, with what tiling needs to know about it and the reduced precisions it
+    tolerates (others run in fp32)."""
 
-    module: torch.nn.Module
-    scale: int
-    multiple: int
+    descriptor: spandrel.ImageModelDescriptor
     architecture: str
-    reduced_dtypes: frozenset[torch.dtype] = frozenset({torch.float16, torch.bfloat16})
+    scale: int
+    channels: int
+    size: SizeRule
+    whole_image: bool
+    reduced_dtypes: frozenset[torch.dtype]
     dtype: torch.dtype = torch.float32
+
+    @property
+    def module(self) -> torch.nn.Module:
+        """The underlying torch module."""
+        return self.descriptor.model
 
 
 def describe(state_dict: StateDict, name: str) -> LoadedUpscaler:
-    """Build the network for a state dict: ESRGAN-family in-house, other architectures through spandrel if present."""
-    if is_esrgan(state_dict):
-        net = build_rrdbnet(state_dict)
-        return LoadedUpscaler(net, net.scale, max(net.unshuffle, 1), "ESRGAN")
-    return _describe_with_spandrel(state_dict, name)
-
-
-def _describe_with_spandrel(state_dict: StateDict, name: str) -> LoadedUpscaler:
-    # spandrel is optional: it needs a torchvision matching the installed torch, which not every install has.
-    # It only ever receives a state dict we read safely, never a path it could unpickle itself.
+    """Detect the architecture of a safely read state dict with spandrel; raise UnsupportedModel if unusable."""
+    # spandrel only ever receives tensors we read ourselves, never a path it could unpickle. canonicalize strips
+    # the "module."/"netG." prefixes of DataParallel and BasicSR saves, as spandrel's own file loader does.
     try:
-        spandrel = importlib.import_module("spandrel")
-    except ImportError as exc:
-        raise UnsupportedModel(
-            f"{name}: not an ESRGAN-family model; other architectures (SwinIR, DAT, HAT, ScuNET…) need the "
-            f"optional 'spandrel' package with a torchvision matching torch ({exc})") from exc
-    try:
-        descriptor = spandrel.ModelLoader().load_from_state_dict(state_dict)
-    except Exception as exc:  # noqa: BLE001 - spandrel raises several types for unknown or broken files
-        raise UnsupportedModel(f"{name}: not a supported upscaler model ({exc or 'unknown architecture'})") from exc
-    if not isinstance(descriptor, spandrel.ImageModelDescriptor) or descriptor.input_channels != 3:
-        raise UnsupportedModel(f"{name}: {descriptor.architecture.name} is not a colour image upscaler")
-    multiple = max(int(descriptor.size_requirements.multiple_of), 1)
+        descriptor = spandrel.ModelLoader().load_from_state_dict(spandrel.canonicalize_state_dict(state_dict))
+    except spandrel.UnsupportedModelError as exc:
+        raise UnsupportedModel(f"{name}: not a supported upscaler model (unknown architecture)") from exc
+    except Exception as exc:  # noqa: BLE001 - an architecture's loader raises many types for weights that do not fit
+        raise UnsupportedModel(f"{name}: not a supported upscaler model ({exc})") from exc
+    check_usable(descriptor, name)
+    req = descriptor.size_requirements
     reduced = {d for d, ok in ((torch.float16, descriptor.supports_half),
                                (torch.bfloat16, descriptor.supports_bfloat16)) if ok}
-    return LoadedUpscaler(descriptor.model.eval(), int(descriptor.scale), multiple, descriptor.architecture.name,
-                          frozenset(reduced))
+    return LoadedUpscaler(
+        descriptor, descriptor.architecture.name, int(descriptor.scale), int(descriptor.input_channels),
+        SizeRule(int(req.minimum), max(int(req.multiple_of), 1), bool(req.square)),
+        whole_image=descriptor.tiling == spandrel.ModelTiling.INTERNAL, reduced_dtypes=frozenset(reduced))
+
+
+def check_usable(descriptor: spandrel.ModelDescriptor, name: str) -> None:
+    """Raise UnsupportedModel unless the model maps an RGB or greyscale image to an image of the same kind."""
+    arch = descriptor.architecture.name
+    if not isinstance(descriptor, spandrel.ImageModelDescriptor):
+        raise UnsupportedModel(f"{name}: {arch} is an inpainting model (it needs a mask), not an upscaler")
+    if descriptor.purpose == "FaceSR":
+        raise UnsupportedModel(f"{name}: {arch} is a face restoration model, not an upscaler; face restoration "
+                               "is not available")
+    channels = (descriptor.input_channels, descriptor.output_channels)
+    if channels[0] != channels[1] or channels[0] not in _IMAGE_MODES:
+        raise UnsupportedModel(f"{name}: {arch} maps {channels[0]}-channel images to {channels[1]}-channel ones; "
+                               "only RGB or greyscale image-to-image models can be used")
 
 
 @dataclass(frozen=True)
@@ -72,36 +92,44 @@ class Tiling:
     overlap: int
 
 
+def fit_tiling(tiling: Tiling, size: SizeRule) -> Tiling:
+    """Round tile and overlap up to the model's size multiple (and the tile up to its minimum), so that every
+    tile starts on the multiple and a network that works on blocks (pixel-unshuffle, windows) sees the same
+    grid as in an untiled run."""
+    def up(value: int) -> int:
+        return -(-max(value, 0) // size.multiple) * size.multiple
+
+    tile = max(up(tiling.tile), size.minimum) if tiling.tile > 0 else 0
+    return Tiling(tile, up(tiling.overlap))
+
+
 def _tile_starts(length: int, tile: int) -> range:
     return range(0, length, tile) if tile > 0 else range(0, length, max(length, 1))
 
 
 def run_tiled(net: Network, pixels: np.ndarray, *, scale: int, tiling: Tiling,
               to_tensor: Callable[[np.ndarray], torch.Tensor]) -> np.ndarray:
-    """Upscale an HxWx3 uint8 array tile by tile; return the (H·scale)x(W·scale)x3 uint8 result.
+    """Upscale an HxWxC uint8 array tile by tile; return the (H·scale)x(W·scale)xC uint8 result.
 
     Each tile is run with ``overlap`` pixels of context on every side and only its core is kept, so tiles meet
     without seams; when the network's receptive field fits in the overlap the result equals an untiled run.
     Memory holds the output array plus one tile.
     """
-    height, width = pixels.shape[:2]
+    height, width, channels = pixels.shape
     tile, overlap = (tiling.tile if 0 < tiling.tile < max(height, width) else 0), tiling.overlap
-    out = np.empty((height * scale, width * scale, 3), dtype=np.uint8)
+    out = np.empty((height * scale, width * scale, channels), dtype=np.uint8)
     for y0 in _tile_starts(height, tile):
         y1 = min(y0 + tile, height) if tile else height
         for x0 in _tile_starts(width, tile):
             x1 = min(x0 + tile, width) if tile else width
             top, left = max(y0 - overlap, 0), max(x0 - overlap, 0)
             bottom, right = min(y1 + overlap, height), min(x1 + overlap, width)
-            result = net(to_tensor(pixels[top:bottom, left:right]))
-            core = result[0, :, (y0 - top) * scale:(y1 - top) * scale, (x0 - left) * scale:(x1 - left) * scale]
-            core = (core.float().clamp_(0, 1) * 255).round_().to(torch.uint8)
+            with torch.inference_mode():
+                result = net(to_tensor(pixels[top:bottom, left:right]))
+                core = result[0, :, (y0 - top) * scale:(y1 - top) * scale, (x0 - left) * scale:(x1 - left) * scale]
+                core = (core.float().clamp_(0, 1) * 255).round_().to(torch.uint8)
             out[y0 * scale:y1 * scale, x0 * scale:x1 * scale] = core.permute(1, 2, 0).cpu().numpy()
     return out
-
-
-def _round_up(value: int, multiple: int) -> int:
-    return -(-value // multiple) * multiple
 
 
 class NetworkUpscaler:
@@ -124,27 +152,27 @@ class NetworkUpscaler:
             loaded = describe(read_state_dict(Path(path)), path.name)
             dtype = self.dtype if self.dtype in (torch.float32, *loaded.reduced_dtypes) else torch.float32
             loaded = replace(loaded, dtype=dtype)
-            loaded.module.to(self.device, dtype)
+            loaded.descriptor.to(self.device, dtype).eval()
             self._cached = (key, loaded)
             return loaded
 
     def upscale(self, image: Image.Image, path: Path, *, tile: int, overlap: int) -> Image.Image:
-        """Upscale ``image`` once by the model's own scale, in tiles of ``tile`` pixels (0 = whole image)."""
+        """Upscale ``image`` once by the model's own scale, in tiles of ``tile`` pixels (0 = whole image).
+
+        Tiles smaller than the model's minimum, or not square where it must be, are padded by spandrel's call
+        and the padding is cut from the result, so any image size works.
+        """
         loaded = self.load(path)
-        pixels = np.asarray(image.convert("RGB"))
-        height, width = pixels.shape[:2]
-        m = loaded.multiple
-        if m > 1:  # pad once at the bottom/right edge so every tile boundary stays on the size multiple
-            pixels = np.pad(pixels, ((0, _round_up(height, m) - height), (0, _round_up(width, m) - width), (0, 0)),
-                            mode="edge")
+        pixels = np.asarray(image.convert(_IMAGE_MODES[loaded.channels])).reshape(image.height, image.width, -1)
+        tiling = fit_tiling(Tiling(0 if loaded.whole_image else tile, overlap), loaded.size)
         try:
-            with torch.inference_mode():
-                tiling = Tiling(_round_up(max(tile, 0), m), _round_up(max(overlap, 0), m))
-                out = run_tiled(loaded.module, pixels, scale=loaded.scale, tiling=tiling,
-                                to_tensor=lambda part: self._to_tensor(part, loaded.dtype))
+            out = run_tiled(loaded.descriptor, pixels, scale=loaded.scale, tiling=tiling,
+                            to_tensor=lambda part: self._to_tensor(part, loaded.dtype))
         except torch.OutOfMemoryError as exc:
             raise OutOfMemory(f"Out of memory while upscaling with {path.name}; lower the tile size") from exc
-        return Image.fromarray(out[:height * loaded.scale, :width * loaded.scale])
+        if loaded.channels == 1:  # a greyscale model's result is shown like every other: as RGB
+            return Image.fromarray(out.squeeze(2)).convert("RGB")
+        return Image.fromarray(out)
 
     def unload(self) -> None:
         """Forget the cached model."""
@@ -154,4 +182,3 @@ class NetworkUpscaler:
     def _to_tensor(self, pixels: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
         tensor = torch.from_numpy(np.array(pixels))  # a writable copy of one tile
         return tensor.permute(2, 0, 1).unsqueeze(0).to(self.device, dtype).div_(255)
-

@@ -19,7 +19,7 @@ from tests.support.tiny_upscalers import write_esrgan
 @pytest.fixture
 def client(make_context, data_dir, tmp_path):
     write_esrgan(data_dir / "models" / "ESRGAN" / "4x-tiny.pth", seed=1)
-    write_esrgan(tmp_path / "real" / "RealESRGAN_x2plus.safetensors", scale=2, layout="new", growth=4)
+    write_esrgan(tmp_path / "real" / "RealESRGAN_x2plus.safetensors", scale=2, layout="new")
     ctx = make_context("--realesrgan-models-path", str(tmp_path / "real"))
     with TestClient(bootstrap.create_app(ctx, api=True, ui=False)) as test_client:
         test_client.ctx = ctx

@@ -212,10 +212,11 @@ def test_launch_finds_missing_or_mismatched_requirements(tmp_path):
 def test_launch_default_torch_command_depends_on_gpu():
     import launch
 
-    assert launch.default_torch_command(False) == f"pip install torch=={launch.TORCH_VERSION}"
+    both = f"torch=={launch.TORCH_VERSION} torchvision=={launch.TORCHVISION_VERSION}"
+    assert (launch.TORCH_VERSION, launch.TORCHVISION_VERSION) == ("2.14.1", "0.29.1")
+    assert launch.default_torch_command(False) == f"pip install {both}"
     cuda = launch.default_torch_command(True)
-    assert cuda.startswith(f"pip install torch=={launch.TORCH_VERSION} --extra-index-url ")
-    assert "download.pytorch.org/whl/cu" in cuda
+    assert cuda == f"pip install {both} --extra-index-url https://download.pytorch.org/whl/cu130"
     assert launch.command_argv(cuda)[:3] == [sys.executable, "-m", "pip"]
 
 

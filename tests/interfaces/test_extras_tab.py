@@ -13,7 +13,7 @@ from tests.support.tiny_upscalers import write_esrgan
 
 @pytest.fixture
 def ctx(make_context, data_dir):
-    write_esrgan(data_dir / "models" / "ESRGAN" / "4x-tiny.pth", growth=4)
+    write_esrgan(data_dir / "models" / "ESRGAN" / "4x-tiny.pth")
     return make_context()
 
 
@@ -72,7 +72,7 @@ def test_errors_are_shown_to_the_user(ctx, tmp_path):
 
 
 def test_refresh_lists_new_files_and_keeps_valid_choices(ctx, data_dir):
-    write_esrgan(data_dir / "models" / "SwinIR" / "new-model.pth", growth=4)
+    write_esrgan(data_dir / "models" / "SwinIR" / "new-model.pth")
     first, second = extras_tab._refreshed(ctx, "4x-tiny", "gone")
     assert first.value == "4x-tiny" and second.value == "None"
     assert "new-model" in [c[0] if isinstance(c, tuple) else c for c in first.choices]

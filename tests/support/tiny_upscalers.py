@@ -1,7 +1,7 @@
-"""Tiny ESRGAN upscaler files with the real key layouts (original ESRGAN and Real-ESRGAN), random weights.
+"""Tiny upscaler files with random weights: ESRGAN in its real key layouts (original and Real-ESRGAN), SwinIR.
 
-The key names and shapes are written out here from the published layouts, independently of the app's own
-network code, so a naming mistake in the app cannot hide behind the same mistake in the test files.
+The ESRGAN key names and shapes are written out here from the published layouts, independently of spandrel's
+conversion code, so a naming mistake there cannot hide behind the same mistake in the test files.
 """
 from __future__ import annotations
 
@@ -68,3 +68,15 @@ def write_esrgan(dest: Path, **options) -> Path:
     else:
         torch.save(state, dest)
     return dest
+
+
+def swinir_state_dict(*, scale: int = 2, channels: int = 3, seed: int = 0) -> dict[str, torch.Tensor]:
+    """A tiny SwinIR state dict (spandrel's own module, random weights): an architecture that needs input
+    sides of at least 16 pixels."""
+    from spandrel.architectures.SwinIR import SwinIR
+
+    with torch.random.fork_rng():  # seed the module's initialisation without touching the global generator
+        torch.manual_seed(seed)
+        net = SwinIR(upscale=scale, in_chans=channels, img_size=16, window_size=4, embed_dim=12, depths=[1],
+                     num_heads=[2], mlp_ratio=1, upsampler="pixelshuffledirect")
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
