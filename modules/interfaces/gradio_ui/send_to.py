@@ -110,6 +110,7 @@ def wire_send_to(source: GallerySource, targets: dict[str, SendTarget], page_tab
         return evt.index if isinstance(evt.index, int) else 0
 
     source.gallery.select(remember, outputs=source.selected, queue=False)
+    source.gallery.change(lambda: 0, outputs=source.selected, queue=False)  # new results: the first is selected
     inputs = [source.gallery, source.selected] + ([source.infotexts] if source.infotexts is not None else [])
     for name, button in source.buttons.items():
         target = targets[name]
