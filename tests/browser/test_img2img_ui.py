@@ -143,7 +143,6 @@ def test_inpaint_keeps_the_unmasked_corners(page, data_dir, tmp_path):
     page.locator("#img2img_generate").click()
     info = page.locator("#img2img_generation_info textarea")
     expect(info).to_have_value(re.compile(r"Steps: 2, .*Size: 128x128"), timeout=180_000)
-    expect(info).to_have_value(re.compile(r"Mask blur: 0"))
     saved = list((data_dir / "outputs" / "img2img-images").rglob("*.png"))
     assert len(saved) == 1
     result, original = Image.open(saved[0]).convert("RGB"), Image.open(upload).convert("RGB")
