@@ -109,7 +109,9 @@ def _corners_image(path: Path, size: int = 128) -> Path:
 
 def _draw_stroke(page, elem: str) -> None:
     """A short horizontal brush stroke through the middle of the editor's canvas."""
-    box = page.locator(f"#{elem} canvas").first.bounding_box()
+    canvas = page.locator(f"#{elem} canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x - 6, y)
     page.mouse.down()

@@ -16,7 +16,6 @@ from .hires_controls import HIRES_INPUTS, build_hires_controls, hires_fields, wi
 from .job_progress import run_with_progress
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
 from .prompt_row import build_prompt_row, wire_prompt_row
-from .prompt_row import reloaded_styles as _reloaded_styles  # noqa: F401 - the name tests and older code use
 from .seed_controls import SEED_INPUTS, build_seed_controls, seed_fields, wire_seed_controls
 from .send_to import PARAMETER_KEYS, GallerySource, build_send_buttons, gallery_source
 
