@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from PIL import Image
 
 from .sampler_settings import SamplerSettings
 from .samplers import SamplerSpec, ScheduleSpec
 from .seeds import NoiseSpec
+
+if TYPE_CHECKING:  # outpaint.py imports this module; the annotation stays a string at run time
+    from .outpaint import Outpaint
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,24 @@ class GenerationRequest:
 
 @dataclass(frozen=True)
 class Txt2ImgRequest(GenerationRequest):
-    """What a user asked for in the txt2img tab or through ``POST /sdapi/v1/txt2img``."""
+    """What a user asked for in the txt2img tab or through ``POST /sdapi/v1/txt2img``.
+
+    The ``hr_*`` fields, ``enable_hr`` and ``denoising_strength`` are the hires fix (A1111 API names); a None
+    checkpoint, sampler or schedule means "use the first pass's", empty hires prompts the first pass's prompts.
+    """
+
+    enable_hr: bool = False
+    hr_scale: float = 2.0
+    hr_upscaler: str | None = "Latent"
+    hr_second_pass_steps: int = 0
+    hr_resize_x: int = 0
+    hr_resize_y: int = 0
+    denoising_strength: float = 0.7
+    hr_checkpoint_name: str | None = None
+    hr_sampler_name: str | None = None
+    hr_scheduler: str | None = None
+    hr_prompt: str = ""
+    hr_negative_prompt: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,7 +72,8 @@ class Img2ImgRequest(GenerationRequest):
     and `mask_blur_y`, as in A1111's API. `inpainting_fill`: 0 fill, 1 original, 2 latent noise, 3 latent
     nothing. `inpaint_full_res` True = "Only masked". `inpainting_mask_invert`: 0 inpaint masked, 1 not masked.
     `initial_noise_multiplier` None = the setting's value. `latent_mask`, when given, replaces the mask for
-    the latent blend and the "fill" pre-fill (A1111's outpainting scripts use it).
+    the latent blend and the "fill" pre-fill (A1111's outpainting scripts use it). `outpaint`, when set, grows
+    the canvas of the first init image by its margins and inpaints the new area (``core.outpaint``).
     """
 
     init_images: tuple[Image.Image, ...] = ()
@@ -71,6 +92,7 @@ class Img2ImgRequest(GenerationRequest):
     initial_noise_multiplier: float | None = None
     latent_mask: Image.Image | None = None
     include_init_images: bool = False
+    outpaint: Outpaint | None = None
 
     @property
     def mask_blur_xy(self) -> tuple[int, int]:

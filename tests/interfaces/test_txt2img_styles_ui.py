@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from modules.interfaces.gradio_ui import txt2img_tab
+from modules.interfaces.gradio_ui import prompt_row, txt2img_tab
 from modules.interfaces.gradio_ui.app import build_ui
 
 
@@ -37,5 +37,5 @@ def test_chosen_styles_reach_the_request():
 
 def test_refresh_rereads_the_file_and_drops_vanished_choices(ctx, data_dir):
     (data_dir / "styles.csv").write_text("name,prompt\nSharp,sharp\nNew,new\n", encoding="utf-8-sig")
-    update = txt2img_tab._reloaded_styles(ctx, ["Cinema", "Sharp"])
+    update = prompt_row.reloaded_styles(ctx, ["Cinema", "Sharp"])
     assert [choice[0] for choice in update.choices] == ["Sharp", "New"] and update.value == ["Sharp"]

@@ -11,17 +11,23 @@ from modules.core.errors import InvalidRequest
 from modules.core.postprocessing import ExtrasInput, ExtrasOptions, open_image
 
 from .errors import shown_to_user
+from .send_to import GallerySource, build_send_buttons, gallery_source
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 MODES = ("single", "files", "folder")
+SEND_TARGETS = ("img2img", "inpaint")
 
 
 @dataclass(frozen=True)
 class ExtrasTab:
-    """Components the page-load handler refreshes."""
+    """Components the page-load handler refreshes, and those "Send to extras" fills."""
 
     upscaler_1: gr.Dropdown
     upscaler_2: gr.Dropdown
+    image: gr.Image
+    mode: gr.State
+    source_tabs: gr.Tabs
+    send: GallerySource
 
 
 def folder_images(folder: str) -> list[ExtrasInput]:
@@ -67,7 +73,7 @@ def run_extras(ctx: AppContext, v: dict) -> tuple[list, str]:
 
 
 def _sources(c: dict) -> None:
-    with gr.Tabs(elem_id="mode_extras"):
+    with gr.Tabs(elem_id="mode_extras") as c["source_tabs"]:
         with gr.Tab("Single Image", id="extras_single_tab") as c["tab_single"]:
             # the uploaded file itself (no mode conversion), so its `parameters` chunk survives
             c["image"] = gr.Image(label="Source", type="filepath", image_mode=None, elem_id="extras_image")
@@ -109,7 +115,8 @@ def _layout(ctx: AppContext) -> dict:
             c["generate"] = gr.Button("Generate", variant="primary", elem_id="extras_generate")
             _upscale_controls(c, ctx.upscalers.names())
         with gr.Column(scale=1):
-            c["gallery"] = gr.Gallery(label="Result", columns=2, height=512, elem_id="extras_gallery")
+            c["gallery"] = gr.Gallery(label="Result", columns=2, height=512, elem_id="extras_gallery", type="pil")
+            build_send_buttons(c, "extras", SEND_TARGETS)
             c["html_info"] = gr.HTML(elem_id="html_info_extras")
     return c
 
@@ -141,4 +148,5 @@ def build_extras_tab(ctx: AppContext) -> ExtrasTab:
                         concurrency_limit=1, concurrency_id="gpu")
     c["refresh"].click(lambda a, b: _refreshed(ctx, a, b), inputs=[c["upscaler_1"], c["upscaler_2"]],
                        outputs=[c["upscaler_1"], c["upscaler_2"]], queue=False)
-    return ExtrasTab(upscaler_1=c["upscaler_1"], upscaler_2=c["upscaler_2"])
+    return ExtrasTab(upscaler_1=c["upscaler_1"], upscaler_2=c["upscaler_2"], image=c["image"], mode=c["mode"],
+                     source_tabs=c["source_tabs"], send=gallery_source(c, SEND_TARGETS, with_infotexts=False))
