@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from PIL import Image
@@ -16,6 +17,7 @@ from .backend import EmbeddingReport, LoadedCheckpoint, StepHooks
 from .extra_networks import ExtraNetworkTag, extract_tags
 from .hires import ImageUpscale, plan_hires
 from .img2img_inputs import PreparedImg2Img, apply_overlay, prepare_img2img
+from .img2img_batch_run import BatchResult, run_batch
 from .img2img_jobs import init_spec, outpainted, with_settings_defaults
 from .job_addons import AddonOutcome, AddonSetup
 from .model_manager import ModelManager
@@ -103,6 +105,16 @@ class GenerationService:
         plan = dataclasses.replace(self._plan(request), kind="img2img",
                                    fixed={"Denoising strength": request.denoising_strength})
         return self._execute(plan, prepare=self._with_init)
+
+    def img2img_batch(self, request: Img2ImgRequest, input_dir: str | Path, output_dir: str,
+                      mask_dir: str | Path | None = None) -> BatchResult:
+        """A1111's Batch sub-tab: img2img every image of `input_dir` (masks paired by name from `mask_dir`),
+        writing ``<output_dir>/<input stem>.png`` with infotext; `output_dir` is inside the data folder."""
+        folder = self._paths.resolve_output_dir(output_dir)
+
+        def save(image: Image.Image, name: str, text: str) -> Path:
+            return self._writer.save_named_png(image, folder, texts={"parameters": text}, name=name)
+        return run_batch(self.img2img, save, request, Path(input_dir), Path(mask_dir) if mask_dir else None)
 
     def _with_init(self, plan: _Plan) -> _Plan:
         """Prepare the pictures (under the lock: the img2img upscaler may run a model) and attach them."""
