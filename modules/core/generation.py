@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 
 from PIL import Image
 
-from . import infotext, seeds
+from . import seeds
 from .backend import EmbeddingReport, LoadedCheckpoint, StepHooks
 from .extra_networks import ExtraNetworkTag, extract_tags
 from .hires import ImageUpscale, plan_hires
@@ -20,6 +20,7 @@ from .img2img_inputs import PreparedImg2Img, apply_overlay, prepare_img2img
 from .img2img_batch_run import BatchResult, run_batch
 from .img2img_jobs import init_spec, outpainted, with_settings_defaults
 from .job_addons import AddonOutcome, AddonSetup
+from .job_infotext import Made, build_infotext
 from .model_manager import ModelManager
 from .output_writer import OutputWriter
 from .params import GenerationJob, GenerationRequest, Img2ImgRequest, PromptOptions, Txt2ImgRequest
@@ -27,23 +28,15 @@ from .paths import Paths
 from .prompt_parser import strip_comments
 from .progress import CancelToken, ProgressTracker
 from .results import GeneratedImage, GenerationResult
-from .sampler_settings import choose_runner, effective_eta, sampler_infotext, sampler_settings, uses_ensd
+from .sampler_settings import choose_runner, effective_eta, sampler_settings
 from .samplers import effective_schedule, resolve_sampler
 from .seeds import NoiseSpec
 from .settings import Settings, SettingsStore
 from .style_store import StyleStore
 from .validation import validate_img2img, validate_txt2img
-from .version import APP_VERSION
 
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Made:
-    loaded: LoadedCheckpoint
-    outcome: AddonOutcome
-    job: GenerationJob
 
 
 @dataclass(frozen=True)
@@ -119,16 +112,19 @@ class GenerationService:
     def _with_init(self, plan: _Plan) -> _Plan:
         """Prepare the pictures (under the lock: the img2img upscaler may run a model) and attach them."""
         request: Img2ImgRequest = plan.request  # type: ignore[assignment]
-        name = plan.settings.get("upscaler_for_img2img")
-        upscaler = None
-        if name and name != "None" and self._upscale_to is not None:
-            def upscaler(image, scale):
-                return self._upscale_to(image, str(name), round(image.width * scale), round(image.height * scale))
-        prepared = prepare_img2img(request, upscaler=upscaler,
+        prepared = prepare_img2img(request, upscaler=self._img2img_upscaler(plan.settings),
                                    background=str(plan.settings.get("img2img_background_color")))
         spec = init_spec(prepared, request, plan.settings)
         return dataclasses.replace(plan, jobs=tuple(dataclasses.replace(job, init=spec) for job in plan.jobs),
                                    extra=prepared.infotext, prepared=prepared, warnings=prepared.warnings)
+
+    def _img2img_upscaler(self, settings: Settings):
+        """The setting ``upscaler_for_img2img`` as a `resize_modes.Upscaler`, or None (plain Lanczos)."""
+        name, upscale_to = settings.get("upscaler_for_img2img"), self._upscale_to
+        if not name or name == "None" or upscale_to is None:
+            return None
+        return lambda image, scale: upscale_to(image, str(name), round(image.width * scale),
+                                               round(image.height * scale))
 
     def _execute(self, plan: _Plan, prepare: Callable[[_Plan], _Plan] | None = None) -> GenerationResult:
         with self._lock:
@@ -187,7 +183,7 @@ class GenerationService:
             if plan.prepared is not None:
                 count = max(1, len(plan.prepared.overlays))
                 images = [apply_overlay(img, plan.prepared, i % count) for i, img in enumerate(images)]
-            made += [self._finish_image(plan, _Made(loaded, outcome, job), img, spec)
+            made += [self._finish_image(plan, Made(loaded, outcome, job), img, spec)
                      for img, spec in zip(images, job.noise_specs())]
         first = plan.jobs[0]
         return GenerationResult(
@@ -198,7 +194,7 @@ class GenerationService:
             batch_size=plan.request.batch_size, model_name=loaded.record.stem, model_hash=loaded.record.short_hash,
             job_timestamp=plan.timestamp, interrupted=token.cancelled, warnings=(*plan.warnings, *outcome.warnings))
 
-    def _finish_image(self, plan: _Plan, made: _Made, image: Image.Image, noise: NoiseSpec) -> GeneratedImage:
+    def _finish_image(self, plan: _Plan, made: Made, image: Image.Image, noise: NoiseSpec) -> GeneratedImage:
         seed = noise.seed
         fixed = dict(plan.fixed)
         if made.loaded.family.is_inpainting:
@@ -256,50 +252,9 @@ def _prompt_options(settings: Settings) -> PromptOptions:
                          batch_cond_uncond=bool(settings.get("batch_cond_uncond")))
 
 
-def _prompt_infotext(job: GenerationJob) -> list[tuple[str, object]]:
-    """A1111 writes ``Emphasis`` only when it is not Original and a prompt has brackets, ``Pad conds`` when on."""
-    options, extra = job.prompt_options, []
-    if options.emphasis != "Original" and any(c in text for text in (job.prompt, job.negative_prompt) for c in "(["):
-        extra.append(("Emphasis", options.emphasis))
-    if options.pad_cond_uncond:
-        extra.append(("Pad conds", True))
-    return extra
-
-
 def _with_default_lora(prompt: str, settings: Settings) -> str:
     """A1111's ``sd_lora`` setting adds one LoRA to every prompt."""
     name = str(settings.get("sd_lora") or "None")
     if name == "None":
         return prompt
     return f"{prompt}<lora:{name}:{settings.get('extra_networks_default_multiplier')}>"
-
-
-def build_infotext(made: _Made, request: GenerationRequest, seed: int, settings: Settings, *,
-                   subseed: int = -1, fixed: Mapping[str, object] | None = None,
-                   extra: tuple[tuple[str, object], ...] = ()) -> str:
-    """The A1111 ``parameters`` text for one image of a job (prompts as written, tags included).
-
-    `fixed` adds keys of the fixed list (``Denoising strength``, ``Conditional mask weight``); `extra` adds
-    fields (img2img, hires) after the add-on fields, in their order."""
-    job, loaded = made.job, made.loaded
-    varied = request.subseed_strength != 0
-    resized = request.seed_resize_from_w > 0 and request.seed_resize_from_h > 0
-    fixed_fields: dict[str, object] = {
-        "Steps": job.steps, "Sampler": job.sampler.name, "Schedule type": job.schedule.label,
-        "CFG scale": job.cfg_scale, "Seed": seed, "Size": f"{job.width}x{job.height}",
-        "Model hash": loaded.record.short_hash if settings.get("add_model_hash_to_info") else None,
-        "Model": loaded.record.stem if settings.get("add_model_name_to_info") else None,
-        "Variation seed": subseed if varied else None,
-        "Variation seed strength": request.subseed_strength if varied else None,
-        "Seed resize from": f"{request.seed_resize_from_w}x{request.seed_resize_from_h}" if resized else None,
-        "RNG": job.rng if job.rng != "GPU" else None,
-        "Clip skip": job.prompt_options.clip_skip if job.prompt_options.clip_skip > 1 else None,
-        "ENSD": (job.sampler_settings.eta_noise_seed_delta
-                 if uses_ensd(job.sampler, job.sampler_settings, job.eta) else None),
-        **made.outcome.fixed, **(fixed or {}),
-    }
-    version = APP_VERSION if settings.get("add_version_to_infotext") else None
-    extras = [*extra, *made.outcome.extra, *_prompt_infotext(job),
-              *sampler_infotext(job.sampler, job.schedule, job.sampler_settings, job.eta)]
-    fields = infotext.order_fields(fixed_fields, extras, version)
-    return infotext.format_infotext(request.prompt, request.negative_prompt, fields)

@@ -15,8 +15,11 @@ def ctx(tiny_checkpoint, tmp_path_factory):
     from modules.interfaces import cli
     from tests.conftest import REPO
 
+    from tests.support.tiny_upscalers import write_esrgan
+
     data_dir = tmp_path_factory.mktemp("hires")
     install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion")
+    write_esrgan(data_dir / "models" / "ESRGAN" / "4x-tiny.pth", seed=1)
     options = cli.parse(["--data-dir", str(data_dir), "--use-cpu", "all", "--precision", "full"], {},
                         install_dir=REPO)
     return bootstrap.create_context(options)
@@ -58,10 +61,11 @@ def test_every_latent_upscaler_runs(ctx):
         assert f"Hires upscaler: {mode.name}" in params_line(result)
 
 
-@pytest.mark.parametrize("upscaler", ["Lanczos", "Nearest", "None"])
+@pytest.mark.parametrize("upscaler", ["Lanczos", "Nearest", "None", "4x-tiny"])  # the last: an ESRGAN model
 def test_image_upscalers_run(ctx, upscaler):
     result = run(ctx, hr_upscaler=upscaler)
     assert result.images[0].image.size == (128, 128)
+    assert f"Hires upscaler: {upscaler}" in params_line(result)
 
 
 def test_resize_to_crops_and_optional_keys(ctx):
