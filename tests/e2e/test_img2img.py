@@ -119,6 +119,10 @@ def test_inpainting_checkpoint_uses_masked_image_conditioning(ctx):
     assert np.array_equal(pixels(base.images[0].image)[outside], pixels(picture())[outside])
     plain = run(ctx, checkpoint="inpaint", denoising_strength=0.5)  # img2img on an inpainting model
     assert plain.images[0].image.size == (SIZE, SIZE)
+    from modules.core.params import Txt2ImgRequest
+    txt = ctx.generation.txt2img(Txt2ImgRequest(prompt="a cat", steps=2, width=SIZE, height=SIZE, seed=1,
+                                                sampler_name="Euler", save_images=False, checkpoint="inpaint"))
+    assert "Conditional mask weight: 1.0" in txt.images[0].infotext, "txt2img: grey, fully masked conditioning"
 
 
 def test_outpaint_right_grows_the_canvas_and_keeps_the_original(ctx):
