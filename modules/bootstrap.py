@@ -65,16 +65,17 @@ def create_context(options: LaunchOptions) -> AppContext:
     progress = ProgressTracker()
     forced_vae = Path(options.vae_path).resolve() if options.vae_path else None
     styles = StyleStore(tuple(Path(f).resolve() for f in options.styles_file) or (paths.styles_file,))
+    lock = threading.Lock()  # one device: generation and upscaler models take turns
+    upscalers, extras = _upscaling(options, paths, settings, progress, lock)
     generation = GenerationService(models=models, settings=settings, paths=paths, progress=progress,
                                    addons=AddonSetup(models=models, addons=addons, forced_vae=forced_vae),
-                                   styles=styles)
-    upscalers, extras = _upscaling(options, paths, settings, progress, generation)
+                                   styles=styles, lock=lock, upscale_to=extras.upscale_to)
     return AppContext(paths=paths, settings=settings, catalog=catalog, addons=addons, models=models,
                       generation=generation, progress=progress, styles=styles, upscalers=upscalers, extras=extras)
 
 
 def _upscaling(options: LaunchOptions, paths: Paths, settings: SettingsStore, progress: ProgressTracker,
-               generation: GenerationService) -> tuple[UpscalerCatalog, PostprocessingService]:
+               lock: threading.Lock) -> tuple[UpscalerCatalog, PostprocessingService]:
     """The upscaler catalog and the Extras service; upscalers share the generation lock (one device)."""
     extra = {family: Path(folder).resolve() for family, folder in
              (("ESRGAN", options.esrgan_models_path), ("RealESRGAN", options.realesrgan_models_path)) if folder}
@@ -83,7 +84,7 @@ def _upscaling(options: LaunchOptions, paths: Paths, settings: SettingsStore, pr
     policy = DevicePolicy(force_cpu=options.force_cpu or "esrgan" in options.use_cpu, no_half=options.no_half,
                           precision=options.precision, device_id=options.device_id)
     service = PostprocessingService(catalog=catalog, network=NetworkUpscaler(policy), settings=settings,
-                                    paths=paths, progress=progress, lock=generation.work_lock)
+                                    paths=paths, progress=progress, lock=lock)
     return catalog, service
 
 

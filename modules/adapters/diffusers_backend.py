@@ -28,16 +28,13 @@ from .checkpoint_files import loaded_bytes, read_state_dict, shapes_of
 from .devices import DevicePolicy, choose_device, choose_dtype, use_xformers
 from .embeddings import EmbeddingState, load_embedding, unload_all
 from .lora import LoraState, LoraWish, apply_loras
-from .latents import initial_latents
 from .model_configs import write_config_dir
 from .prompt_embeds import prompt_encoder_for
 from .vae_loading import load_vae
 from .pipeline_factory import ComponentSource, build_pipeline, load_unet, unet_predicts_v
 from .shared_components import ComponentPool
-from .job_conditioning import guided_model
+from .job_passes import PassContext, run_job
 from .sampling.decode import decode_latents
-from .sampling.loop import sample
-from .sampling.setup import SamplingSetup
 from .sampling.types import SamplingInterrupted
 
 log = logging.getLogger(__name__)
@@ -116,26 +113,19 @@ class DiffusersBackend:
 
     def generate(self, loaded: LoadedCheckpoint, job: GenerationJob, hooks: StepHooks) -> list[Image.Image]:
         """Run one batch with our denoising loop; each image's noise comes from its own seeded generator."""
-        if loaded.family is ModelFamily.SDXL_REFINER or loaded.family.is_inpainting:
-            raise UnsupportedModel(f"{loaded.record.name}: txt2img with {loaded.family.value} checkpoints "
+        if loaded.family is ModelFamily.SDXL_REFINER:
+            raise UnsupportedModel(f"{loaded.record.name}: generating with {loaded.family.value} checkpoints "
                                    "is not supported yet; choose a base model")
         handle: DiffusersHandle = loaded.handle  # type: ignore[assignment]
         pipe = handle.pipe
         rng_device = self.device if job.rng == "GPU" else torch.device("cpu")
-        noise = initial_latents(job.seeds, job.width, job.height, device=rng_device, rng_source=job.rng,
-                                subseeds=job.subseeds, subseed_strength=job.subseed_strength,
-                                seed_resize_from=job.seed_resize_from).to(self.device, torch.float32)
-        setup = SamplingSetup(sampler=job.sampler, schedule=job.schedule, steps=job.steps, seeds=job.seeds,
-                              scheduler_config=handle.scheduler_config, eta=job.eta,
-                              settings=job.sampler_settings, sdxl=loaded.family is ModelFamily.SDXL,
-                              rng_device=rng_device)
+        context = PassContext(pipe=pipe, family=loaded.family, scheduler_config=handle.scheduler_config,
+                              device=self.device, rng_device=rng_device,
+                              embedding_names=tuple(handle.embeddings.loaded),
+                              progress=lambda offset: _progress(hooks, offset))
         try:
             with torch.inference_mode():
-                model = guided_model(pipe, loaded.family, prompt=job.prompt, negative_prompt=job.negative_prompt,
-                                     steps=job.steps, batch=job.batch_size, cfg_scale=job.cfg_scale,
-                                     size=(job.width, job.height), embedding_names=list(handle.embeddings.loaded),
-                                     settings=job.prompt_options)
-                latents = sample(setup, model, noise, _progress(hooks))
+                latents = run_job(context, job)
                 images = decode_latents(pipe.vae, latents)
         except torch.OutOfMemoryError as exc:
             gc.collect()
@@ -245,14 +235,15 @@ def _freeze(pipe) -> None:
             component.requires_grad_(False)
 
 
-def _progress(hooks: StepHooks):
-    """Report each user step once; stop the sampler (keeping its latest x0 estimate) when cancelled."""
+def _progress(hooks: StepHooks, offset: int = 0):
+    """Report each user step once (a second pass continues after ``offset``); stop the sampler (keeping its
+    latest x0 estimate) when cancelled."""
     reported = [0]
 
     def report(step: int, denoised: torch.Tensor) -> None:
         if step > reported[0]:
             reported[0] = step
-            hooks.on_step(step)
+            hooks.on_step(offset + step)
         if hooks.cancel.cancelled:
             raise SamplingInterrupted(denoised)
     return report

@@ -1,4 +1,4 @@
-"""GenerationService: the txt2img flow as named steps shared by the UI and the API."""
+"""GenerationService: the txt2img and img2img flows as named steps shared by the UI and the API."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,47 +7,50 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Mapping
 
 from PIL import Image
 
-from . import infotext, seeds
+from . import seeds
 from .backend import EmbeddingReport, LoadedCheckpoint, StepHooks
 from .extra_networks import ExtraNetworkTag, extract_tags
+from .hires import ImageUpscale, plan_hires
+from .img2img_inputs import PreparedImg2Img, apply_overlay, prepare_img2img
+from .img2img_batch_run import BatchResult, run_batch
+from .img2img_jobs import init_spec, outpainted, with_settings_defaults
 from .job_addons import AddonOutcome, AddonSetup
+from .job_infotext import Made, build_infotext
 from .model_manager import ModelManager
 from .output_writer import OutputWriter
-from .params import GenerationJob, PromptOptions, Txt2ImgRequest
+from .params import GenerationJob, GenerationRequest, Img2ImgRequest, PromptOptions, Txt2ImgRequest
 from .paths import Paths
 from .prompt_parser import strip_comments
 from .progress import CancelToken, ProgressTracker
 from .results import GeneratedImage, GenerationResult
-from .sampler_settings import choose_runner, effective_eta, sampler_infotext, sampler_settings, uses_ensd
+from .sampler_settings import choose_runner, effective_eta, sampler_settings
 from .samplers import effective_schedule, resolve_sampler
 from .seeds import NoiseSpec
 from .settings import Settings, SettingsStore
 from .style_store import StyleStore
-from .validation import validate_txt2img
-from .version import APP_VERSION
+from .validation import validate_img2img, validate_txt2img
 
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Made:
-    loaded: LoadedCheckpoint
-    outcome: AddonOutcome
-    job: GenerationJob
-
-
-@dataclass(frozen=True)
 class _Plan:
-    request: Txt2ImgRequest
+    request: GenerationRequest
     settings: Settings
     jobs: tuple[GenerationJob, ...]
     timestamp: str
     tags: tuple[ExtraNetworkTag, ...] = ()
+    kind: str = "txt2img"
+    fixed: Mapping[str, object] = dataclasses.field(default_factory=dict)  # e.g. Denoising strength
+    extra: tuple[tuple[str, object], ...] = ()  # img2img and hires infotext keys, in A1111's order
+    prepared: PreparedImg2Img | None = None  # img2img: overlays for the paste-back
+    warnings: tuple[str, ...] = ()
 
 
 class GenerationService:
@@ -55,12 +58,14 @@ class GenerationService:
 
     def __init__(self, *, models: ModelManager, settings: SettingsStore, paths: Paths, progress: ProgressTracker,
                  addons: AddonSetup, clock: Callable[[], datetime.datetime] = datetime.datetime.now,
-                 styles: StyleStore | None = None):
+                 styles: StyleStore | None = None, lock: threading.Lock | None = None,
+                 upscale_to: ImageUpscale | None = None):
         self._models, self._settings, self._paths = models, settings, paths
         self._progress, self._clock, self._addons = progress, clock, addons
         self._styles = styles
         self._writer = OutputWriter(paths.outputs_root)
-        self._lock = threading.Lock()
+        self._lock = lock or threading.Lock()
+        self._upscale_to = upscale_to  # image upscalers for hires fix and img2img (called under the lock)
 
     @property
     def work_lock(self) -> threading.Lock:
@@ -72,26 +77,75 @@ class GenerationService:
         return self._addons.embeddings
 
     def txt2img(self, request: Txt2ImgRequest) -> GenerationResult:
-        """Validate, resolve seeds and sampler, load the model, sample each batch, write infotext and files."""
+        """Validate, resolve seeds and sampler, load the model, sample each batch (and its hires pass), write
+        infotext and files."""
+        validate_txt2img(request)
         plan = self._plan(request)
+        spec, fields = plan_hires(plan.request, plan.jobs[0], upscale=self._upscale_to)
+        if spec is not None:
+            plan = dataclasses.replace(plan, jobs=tuple(dataclasses.replace(job, hires=spec) for job in plan.jobs),
+                                       fixed={"Denoising strength": request.denoising_strength},
+                                       extra=tuple(fields))
+        return self._execute(plan)
+
+    def img2img(self, request: Img2ImgRequest) -> GenerationResult:
+        """As txt2img, starting from init images (a mask makes it inpainting; `outpaint` grows the canvas);
+        outputs go to the img2img folder, pasted back over the original outside the mask."""
+        validate_img2img(request)
+        settings = self._settings.current().with_overrides(request.override_settings)
+        request = outpainted(with_settings_defaults(request, settings), str(settings.get("img2img_background_color")))
+        validate_img2img(request)
+        plan = dataclasses.replace(self._plan(request), kind="img2img",
+                                   fixed={"Denoising strength": request.denoising_strength})
+        return self._execute(plan, prepare=self._with_init)
+
+    def img2img_batch(self, request: Img2ImgRequest, input_dir: str | Path, output_dir: str,
+                      mask_dir: str | Path | None = None) -> BatchResult:
+        """A1111's Batch sub-tab: img2img every image of `input_dir` (masks paired by name from `mask_dir`),
+        writing ``<output_dir>/<input stem>.png`` with infotext; `output_dir` is inside the data folder."""
+        folder = self._paths.resolve_output_dir(output_dir)
+
+        def save(image: Image.Image, name: str, text: str) -> Path:
+            return self._writer.save_named_png(image, folder, texts={"parameters": text}, name=name)
+        return run_batch(self.img2img, save, request, Path(input_dir), Path(mask_dir) if mask_dir else None)
+
+    def _with_init(self, plan: _Plan) -> _Plan:
+        """Prepare the pictures (under the lock: the img2img upscaler may run a model) and attach them."""
+        request: Img2ImgRequest = plan.request  # type: ignore[assignment]
+        prepared = prepare_img2img(request, upscaler=self._img2img_upscaler(plan.settings),
+                                   background=str(plan.settings.get("img2img_background_color")))
+        spec = init_spec(prepared, request, plan.settings)
+        return dataclasses.replace(plan, jobs=tuple(dataclasses.replace(job, init=spec) for job in plan.jobs),
+                                   extra=prepared.infotext, prepared=prepared, warnings=prepared.warnings)
+
+    def _img2img_upscaler(self, settings: Settings):
+        """The setting ``upscaler_for_img2img`` as a `resize_modes.Upscaler`, or None (plain Lanczos)."""
+        name, upscale_to = settings.get("upscaler_for_img2img"), self._upscale_to
+        if not name or name == "None" or upscale_to is None:
+            return None
+        return lambda image, scale: upscale_to(image, str(name), round(image.width * scale),
+                                               round(image.height * scale))
+
+    def _execute(self, plan: _Plan, prepare: Callable[[_Plan], _Plan] | None = None) -> GenerationResult:
         with self._lock:
-            token = self._progress.begin("txt2img", job_count=len(plan.jobs), timestamp=plan.timestamp)
+            token = self._progress.begin(plan.kind, job_count=len(plan.jobs), timestamp=plan.timestamp)
             try:
                 started = time.perf_counter()
-                loaded = self._models.ensure(request.checkpoint)
+                loaded = self._models.ensure(plan.request.checkpoint)
                 model_seconds = time.perf_counter() - started
+                if prepare is not None:
+                    plan = prepare(plan)
                 first = plan.jobs[0]
                 outcome = self._addons.apply(loaded, plan.settings, (first.prompt, first.negative_prompt),
                                              list(plan.tags))
                 result = self._run(plan, loaded, outcome, token)
                 timings = (("model", model_seconds), *outcome.timings, ("total", time.perf_counter() - started))
-                log.info("txt2img: %s", ", ".join(f"{what} {seconds:.2f}s" for what, seconds in timings))
+                log.info("%s: %s", plan.kind, ", ".join(f"{what} {seconds:.2f}s" for what, seconds in timings))
                 return dataclasses.replace(result, timings=timings)
             finally:
                 self._progress.finish()
 
-    def _plan(self, request: Txt2ImgRequest) -> _Plan:
-        validate_txt2img(request)
+    def _plan(self, request: GenerationRequest) -> _Plan:
         request = self._with_styles(request)
         settings = self._settings.current().with_overrides(request.override_settings)
         request = _without_comments(request, settings)
@@ -111,7 +165,7 @@ class GenerationService:
             for i in range(request.n_iter))
         return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"), tuple(tags))
 
-    def _with_styles(self, request: Txt2ImgRequest) -> Txt2ImgRequest:
+    def _with_styles(self, request: GenerationRequest) -> GenerationRequest:
         """Apply the request's styles first (A1111: tags in styles count; infotext and info show styled prompts)."""
         if self._styles is None or not request.styles:
             return request
@@ -124,9 +178,12 @@ class GenerationService:
         for number, job in enumerate(plan.jobs):
             if token.cancelled:
                 break
-            self._progress.begin_batch(number, job.steps)
+            self._progress.begin_batch(number, _total_steps(job))
             images = self._models.generate(loaded, job, StepHooks(on_step=self._progress.step, cancel=token))
-            made += [self._finish_image(plan, _Made(loaded, outcome, job), img, spec)
+            if plan.prepared is not None:
+                count = max(1, len(plan.prepared.overlays))
+                images = [apply_overlay(img, plan.prepared, i % count) for i, img in enumerate(images)]
+            made += [self._finish_image(plan, Made(loaded, outcome, job), img, spec)
                      for img, spec in zip(images, job.noise_specs())]
         first = plan.jobs[0]
         return GenerationResult(
@@ -135,27 +192,37 @@ class GenerationService:
             sampler_name=first.sampler.name, schedule_label=first.schedule.label, steps=first.steps,
             cfg_scale=first.cfg_scale, width=first.width, height=first.height,
             batch_size=plan.request.batch_size, model_name=loaded.record.stem, model_hash=loaded.record.short_hash,
-            job_timestamp=plan.timestamp, interrupted=token.cancelled, warnings=outcome.warnings)
+            job_timestamp=plan.timestamp, interrupted=token.cancelled, warnings=(*plan.warnings, *outcome.warnings))
 
-    def _finish_image(self, plan: _Plan, made: _Made, image: Image.Image, noise: NoiseSpec) -> GeneratedImage:
+    def _finish_image(self, plan: _Plan, made: Made, image: Image.Image, noise: NoiseSpec) -> GeneratedImage:
         seed = noise.seed
-        text = build_infotext(made, plan.request, seed, plan.settings, subseed=noise.subseed)
+        fixed = dict(plan.fixed)
+        if made.loaded.family.is_inpainting:
+            fixed["Conditional mask weight"] = plan.settings.get("inpainting_mask_weight")
+        text = build_infotext(made, plan.request, seed, plan.settings, subseed=noise.subseed, fixed=fixed,
+                              extra=plan.extra)
         path = None
         if plan.request.save_images and plan.settings.get("samples_save"):
-            folder = self._output_folder(plan.settings)
+            folder = self._output_folder(plan.settings, plan.kind)
             pnginfo = text if plan.settings.get("enable_pnginfo") else None
             path = self._writer.save_png(image, folder, seed=seed, infotext=pnginfo)
         return GeneratedImage(image=image, seed=seed, infotext=text, path=path, subseed=noise.subseed)
 
-    def _output_folder(self, settings: Settings):
-        base = settings.get("outdir_samples") or settings.get("outdir_txt2img_samples")
+    def _output_folder(self, settings: Settings, kind: str = "txt2img"):
+        base = settings.get("outdir_samples") or settings.get(f"outdir_{kind}_samples")
         folder = self._paths.resolve_output_dir(str(base))
         if settings.get("save_to_dirs"):
             folder = folder / self._clock().date().isoformat()
         return folder
 
 
-def _noise_plan(request: Txt2ImgRequest) -> tuple[NoiseSpec, ...]:
+def _total_steps(job: GenerationJob) -> int:
+    """Steps the progress bar counts for one batch: the first pass, plus the hires pass."""
+    first = job.steps if job.init is None else job.init.steps.run
+    return first + (job.hires.steps.run if job.hires is not None else 0)
+
+
+def _noise_plan(request: GenerationRequest) -> tuple[NoiseSpec, ...]:
     """Resolve -1 seeds once per job, then give every image its seed and subseed (A1111's rules)."""
     resize = seeds.resize_from(request.seed_resize_from_w, request.seed_resize_from_h)
     return seeds.plan_noise(seeds.resolve_seed(request.seed), seeds.resolve_seed(request.subseed),
@@ -168,7 +235,7 @@ def _batch_seeds(noise: tuple[NoiseSpec, ...]) -> dict[str, Any]:
             "subseed_strength": noise[0].subseed_strength, "seed_resize_from": noise[0].resize_from}
 
 
-def _without_comments(request: Txt2ImgRequest, settings: Settings) -> Txt2ImgRequest:
+def _without_comments(request: GenerationRequest, settings: Settings) -> GenerationRequest:
     """A1111's `enable_prompt_comments`: `#` comments go before tags are read (and so from the infotext too)."""
     if not settings.get("enable_prompt_comments"):
         return request
@@ -185,46 +252,9 @@ def _prompt_options(settings: Settings) -> PromptOptions:
                          batch_cond_uncond=bool(settings.get("batch_cond_uncond")))
 
 
-def _prompt_infotext(job: GenerationJob) -> list[tuple[str, object]]:
-    """A1111 writes ``Emphasis`` only when it is not Original and a prompt has brackets, ``Pad conds`` when on."""
-    options, extra = job.prompt_options, []
-    if options.emphasis != "Original" and any(c in text for text in (job.prompt, job.negative_prompt) for c in "(["):
-        extra.append(("Emphasis", options.emphasis))
-    if options.pad_cond_uncond:
-        extra.append(("Pad conds", True))
-    return extra
-
-
 def _with_default_lora(prompt: str, settings: Settings) -> str:
     """A1111's ``sd_lora`` setting adds one LoRA to every prompt."""
     name = str(settings.get("sd_lora") or "None")
     if name == "None":
         return prompt
     return f"{prompt}<lora:{name}:{settings.get('extra_networks_default_multiplier')}>"
-
-
-def build_infotext(made: _Made, request: Txt2ImgRequest, seed: int, settings: Settings, *,
-                   subseed: int = -1) -> str:
-    """The A1111 ``parameters`` text for one image of a job (prompts as written, tags included)."""
-    job, loaded = made.job, made.loaded
-    varied = request.subseed_strength != 0
-    resized = request.seed_resize_from_w > 0 and request.seed_resize_from_h > 0
-    fixed: dict[str, object] = {
-        "Steps": job.steps, "Sampler": job.sampler.name, "Schedule type": job.schedule.label,
-        "CFG scale": job.cfg_scale, "Seed": seed, "Size": f"{job.width}x{job.height}",
-        "Model hash": loaded.record.short_hash if settings.get("add_model_hash_to_info") else None,
-        "Model": loaded.record.stem if settings.get("add_model_name_to_info") else None,
-        "Variation seed": subseed if varied else None,
-        "Variation seed strength": request.subseed_strength if varied else None,
-        "Seed resize from": f"{request.seed_resize_from_w}x{request.seed_resize_from_h}" if resized else None,
-        "RNG": job.rng if job.rng != "GPU" else None,
-        "Clip skip": job.prompt_options.clip_skip if job.prompt_options.clip_skip > 1 else None,
-        "ENSD": (job.sampler_settings.eta_noise_seed_delta
-                 if uses_ensd(job.sampler, job.sampler_settings, job.eta) else None),
-        **made.outcome.fixed,
-    }
-    version = APP_VERSION if settings.get("add_version_to_infotext") else None
-    extra = [*made.outcome.extra, *_prompt_infotext(job), *sampler_infotext(job.sampler, job.schedule,
-                                                                             job.sampler_settings, job.eta)]
-    fields = infotext.order_fields(fixed, extra, version)
-    return infotext.format_infotext(request.prompt, request.negative_prompt, fields)

@@ -27,25 +27,12 @@ from PIL import Image, ImageChops
 
 from modules.core.errors import InvalidRequest
 from modules.core.masking import Box, fill_masked, gaussian_kernel
-from modules.core.params import Img2ImgRequest
+from modules.core.params import Img2ImgRequest, Outpaint
 from modules.core.resize_modes import flatten
 
 DIRECTIONS = ("left", "right", "up", "down")
 _NOISE_SEED = 0  # mk2 draws its noise from a fixed seed too: the same request gives the same canvas
 _NOISE_STRENGTH = 0.25
-
-
-@dataclass(frozen=True)
-class Outpaint:
-    """Pixels to add per side, the scripts' "Mask blur" slider, and the mk2-style noise pre-fill switch."""
-
-    left: int = 0
-    right: int = 0
-    up: int = 0
-    down: int = 0
-    mask_blur: int = 4
-    noise_fill: bool = False
-    color_variation: float = 0.05
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Mapping
+from typing import Callable, Mapping
 
 from PIL import Image
 
+from .denoising import Img2ImgSteps
 from .sampler_settings import SamplerSettings
 from .samplers import SamplerSpec, ScheduleSpec
 from .seeds import NoiseSpec
 
-if TYPE_CHECKING:  # outpaint.py imports this module; the annotation stays a string at run time
-    from .outpaint import Outpaint
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,9 @@ class GenerationRequest:
 class Txt2ImgRequest(GenerationRequest):
     """What a user asked for in the txt2img tab or through ``POST /sdapi/v1/txt2img``.
 
-    The ``hr_*`` fields, ``enable_hr`` and ``denoising_strength`` are the hires fix (A1111 API names); a None
-    checkpoint, sampler or schedule means "use the first pass's", empty hires prompts the first pass's prompts.
+    The hires-fix fields carry A1111's API names. `hr_upscaler` None means "Latent" (A1111's
+    `latent_upscale_default_mode`); `hr_second_pass_steps` 0 means `steps`; `hr_resize_x/_y` 0 means use
+    `hr_scale`; `denoising_strength` is the second pass's; `hr_*` names None or "" mean "use the same".
     """
 
     enable_hr: bool = False
@@ -64,6 +64,20 @@ class Txt2ImgRequest(GenerationRequest):
 
 
 @dataclass(frozen=True)
+class Outpaint:
+    """Pixels to add per side, the scripts' "Mask blur" slider, and the mk2-style noise pre-fill switch
+    (see `core.outpaint`)."""
+
+    left: int = 0
+    right: int = 0
+    up: int = 0
+    down: int = 0
+    mask_blur: int = 4
+    noise_fill: bool = False
+    color_variation: float = 0.05
+
+
+@dataclass(frozen=True)
 class Img2ImgRequest(GenerationRequest):
     """What a user asked for in the img2img tab or through ``POST /sdapi/v1/img2img``; a mask makes it inpainting.
 
@@ -72,8 +86,8 @@ class Img2ImgRequest(GenerationRequest):
     and `mask_blur_y`, as in A1111's API. `inpainting_fill`: 0 fill, 1 original, 2 latent noise, 3 latent
     nothing. `inpaint_full_res` True = "Only masked". `inpainting_mask_invert`: 0 inpaint masked, 1 not masked.
     `initial_noise_multiplier` None = the setting's value. `latent_mask`, when given, replaces the mask for
-    the latent blend and the "fill" pre-fill (A1111's outpainting scripts use it). `outpaint`, when set, grows
-    the canvas of the first init image by its margins and inpaints the new area (``core.outpaint``).
+    the latent blend and the "fill" pre-fill (A1111's outpainting scripts use it). `outpaint`, when given,
+    grows the canvas of the (single) init image and inpaints the new area (`core.outpaint.plan_outpaint`).
     """
 
     init_images: tuple[Image.Image, ...] = ()
@@ -123,6 +137,56 @@ class PromptOptions:
 
 
 @dataclass(frozen=True)
+class InitSpec:
+    """The img2img/inpaint side of a job: init pictures, masks and where sampling starts (core types only).
+
+    `images`: RGB init images, one per batch image (W x H, or their own size with `latent_size`: encode, then
+    resize the latent bilinearly to `latent_size` = (W/8, H/8)). `latent_mask`: L image at latent size,
+    255 = regenerate (None: plain img2img). `masked_content`: `inpainting_fill` (2 latent noise and 3 latent
+    nothing replace the masked latent before noising). `cond_mask`: the pixel-size mask for inpainting
+    (9-channel) UNets, weighted by `mask_weight` (A1111 ``inpainting_mask_weight``). `noise_multiplier`
+    scales the noise added to the init latent (A1111 ``initial_noise_multiplier``).
+    """
+
+    images: tuple[Image.Image, ...]
+    steps: Img2ImgSteps
+    latent_size: tuple[int, int] | None = None
+    latent_mask: Image.Image | None = None
+    masked_content: int = 1
+    cond_mask: Image.Image | None = None
+    mask_weight: float = 1.0
+    noise_multiplier: float = 1.0
+
+
+@dataclass(frozen=True)
+class HiresSpec:
+    """The hires-fix second pass of a txt2img job, as the backend runs it.
+
+    The first-pass latents are resized to `upscale_to` (W, H) in pixels, by `latent_mode` (torch
+    ``interpolate`` mode, antialias) or, when that is None, by decoding and calling `upscale_image(image, w,
+    h)`; then `truncate` (x, y) latent pixels are cropped (centred) and an img2img pass runs `steps` with
+    fresh noise from the job's seeds, its own sampler and prompts.
+    """
+
+    upscale_to: tuple[int, int]
+    steps: Img2ImgSteps
+    sampler: SamplerSpec
+    schedule: ScheduleSpec
+    prompt: str
+    negative_prompt: str
+    latent_mode: tuple[str, bool] | None = ("bilinear", False)
+    upscale_image: Callable[[Image.Image, int, int], Image.Image] | None = None
+    truncate: tuple[int, int] = (0, 0)
+    eta: float | None = None
+    sampler_settings: SamplerSettings = SamplerSettings()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The final (width, height) in pixels."""
+        return self.upscale_to[0] - 8 * self.truncate[0], self.upscale_to[1] - 8 * self.truncate[1]
+
+
+@dataclass(frozen=True)
 class GenerationJob:
     """One batch for the backend: everything resolved, nothing left to look up."""
 
@@ -142,6 +206,8 @@ class GenerationJob:
     seed_resize_from: tuple[int, int] | None = None
     sampler_settings: SamplerSettings = SamplerSettings()
     prompt_options: PromptOptions = PromptOptions()
+    init: InitSpec | None = None
+    hires: HiresSpec | None = None
 
     @property
     def batch_size(self) -> int:

@@ -128,6 +128,14 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("ESRGAN_tile_overlap", 8, "Tile overlap for upscaler models, in pixels", _UPSCALING, int,
                 minimum=0, maximum=256),
     SettingSpec("upscaler_for_img2img", None, "Upscaler for img2img", _UPSCALING, str),
+    SettingSpec("img2img_fix_steps", False, "With img2img, do exactly the amount of steps the slider specifies",
+                "img2img", bool),
+    SettingSpec("initial_noise_multiplier", 1.0, "Noise multiplier for img2img", "img2img", float,
+                minimum=0.0, maximum=1.5),
+    SettingSpec("inpainting_mask_weight", 1.0, "Inpainting conditioning mask strength", "img2img", float,
+                minimum=0.0, maximum=1.0),
+    SettingSpec("img2img_background_color", "#ffffff", "With img2img, fill transparent parts of the input image "
+                "with this color", "img2img", str),
 )
 
 

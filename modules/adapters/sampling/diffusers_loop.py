@@ -14,19 +14,29 @@ from .types import ModelFn, ProgressFn
 _EULER, _UNIPC = "EulerDiscreteScheduler", "UniPCMultistepScheduler"
 
 
-def run_diffusers(setup: SamplingSetup, model: ModelFn, noise: torch.Tensor, progress: ProgressFn) -> torch.Tensor:
+def run_diffusers(setup: SamplingSetup, model: ModelFn, noise: torch.Tensor, progress: ProgressFn, *,
+                  init: torch.Tensor | None = None) -> torch.Tensor:
     """Denoise ``noise`` (unit Gaussian latents) with the sampler's diffusers scheduler; return clean latents.
 
-    Order-2 schedulers run two timesteps per user step; both evaluations report the same user step.
+    Order-2 schedulers run two timesteps per user step; both evaluations report the same user step. With
+    ``init`` the schedule starts at ``setup.start`` (as diffusers' img2img pipelines: begin index, add_noise).
     """
     scheduler = make_scheduler(setup.scheduler_config, setup.sampler, setup.schedule, _overrides(setup))
     scheduler.set_timesteps(setup.steps, device=noise.device)
-    x = noise * scheduler.init_noise_sigma
+    timesteps = scheduler.timesteps
+    if init is None:
+        x = noise * scheduler.init_noise_sigma
+    else:
+        begin = setup.start * scheduler.order
+        timesteps = timesteps[begin:]
+        if hasattr(scheduler, "set_begin_index"):
+            scheduler.set_begin_index(begin)
+        x = scheduler.add_noise(init, noise, timesteps[:1])
     extra = _step_kwargs(setup, scheduler, noise)
-    done = 0
-    for t in scheduler.timesteps:
+    done, total = 0, setup.run_steps
+    for t in timesteps:
         x_in = scheduler.scale_model_input(x, t)
-        out = model(x_in, t.reshape(1).expand(x.shape[0]).to(x.device), min(done, setup.steps - 1))
+        out = model(x_in, t.reshape(1).expand(x.shape[0]).to(x.device), min(done, total - 1))
         result = scheduler.step(out.guided.float(), t, x, return_dict=True, **extra)
         x = result.prev_sample
         if getattr(scheduler, "state_in_first_order", True):

@@ -46,14 +46,20 @@ def job_sigmas(setup: SamplingSetup, table: ModelSigmas) -> torch.Tensor:
     return sigmas
 
 
-def run_ours(setup: SamplingSetup, model: ModelFn, noise: torch.Tensor, progress: ProgressFn) -> torch.Tensor:
-    """Denoise ``noise`` (unit Gaussian latents) with our implementation of the sampler; return clean latents."""
+def run_ours(setup: SamplingSetup, model: ModelFn, noise: torch.Tensor, progress: ProgressFn, *,
+             init: torch.Tensor | None = None) -> torch.Tensor:
+    """Denoise ``noise`` (unit Gaussian latents) with our implementation of the sampler; return clean latents.
+
+    With ``init`` the last ``setup.run_steps`` intervals of the schedule run from ``init + noise * sigma``."""
     table = model_sigmas(setup.scheduler_config)
-    sigmas = job_sigmas(setup, table).tolist()
+    sigmas = job_sigmas(setup, table).tolist()[setup.start:]
     first = sigmas[0]
-    x = noise * (math.sqrt(1 + first ** 2) if setup.settings.sgm_noise_multiplier else first)
+    if init is not None:
+        x = init + noise * first
+    else:
+        x = noise * (math.sqrt(1 + first ** 2) if setup.settings.sgm_noise_multiplier else first)
     gens = noise_generators(setup.seeds, setup.settings.eta_noise_seed_delta, tuple(noise.shape[1:]),
                             setup.rng_device)
-    run = KRun(Denoiser(model, table, setup.v_prediction), NoiseSource(gens, x), setup.params, setup.steps,
+    run = KRun(Denoiser(model, table, setup.v_prediction), NoiseSource(gens, x), setup.params, setup.run_steps,
                progress, intervals=len(sigmas) - 1)
     return K_FUNCTIONS[setup.sampler.k_function](run, x, sigmas)

@@ -24,6 +24,12 @@ class SamplingSetup:
     settings: SamplerSettings = SamplerSettings()
     sdxl: bool = False
     rng_device: torch.device = torch.device("cpu")
+    start: int = 0  # img2img: index in the `steps`-step schedule of the first step that runs
+
+    @property
+    def run_steps(self) -> int:
+        """The user-visible steps this job runs (all of them for txt2img)."""
+        return self.steps - self.start
 
     @property
     def v_prediction(self) -> bool:

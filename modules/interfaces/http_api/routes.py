@@ -10,6 +10,7 @@ from modules.core.samplers import SAMPLERS, SCHEDULES
 
 from .addon_routes import addon_routes
 from .extras_routes import extras_routes
+from .img2img_schemas import Img2ImgBody
 from .schemas import Txt2ImgBody, encode_png_with_info, info_payload
 from .style_routes import style_routes
 
@@ -40,6 +41,11 @@ def _generation_routes(ctx: AppContext) -> Routes:
         images = [encode_png_with_info(g.image, g.infotext) for g in result.images] if body.send_images else []
         return {"images": images, "parameters": body.model_dump(), "info": info_payload(result, body)}
 
+    def img2img(body: Img2ImgBody) -> dict:
+        result = ctx.generation.img2img(body.to_core())
+        images = [encode_png_with_info(g.image, g.infotext) for g in result.images] if body.send_images else []
+        return {"images": images, "parameters": body.echo(), "info": info_payload(result, body)}
+
     def progress(skip_current_image: bool = False) -> dict:
         snap = ctx.progress.snapshot()
         return {"progress": snap.progress, "eta_relative": snap.eta_relative,
@@ -53,7 +59,7 @@ def _generation_routes(ctx: AppContext) -> Routes:
         ctx.progress.interrupt()
         return {}
 
-    return [("POST", "/txt2img", txt2img), ("GET", "/progress", progress), ("POST", "/interrupt", interrupt)]
+    return [("POST", "/txt2img", txt2img), ("POST", "/img2img", img2img), ("GET", "/progress", progress), ("POST", "/interrupt", interrupt)]
 
 
 def _model_routes(ctx: AppContext) -> Routes:

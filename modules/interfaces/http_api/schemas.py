@@ -14,8 +14,9 @@ from modules.core.results import GenerationResult
 from modules.core.version import APP_VERSION
 
 
-class Txt2ImgBody(BaseModel):
-    """``POST /sdapi/v1/txt2img``: every field optional, ``null`` means the default, unknown keys ignored."""
+class GenerationBody(BaseModel):
+    """The fields ``txt2img`` and ``img2img`` share: every field optional, ``null`` means the default, unknown
+    keys ignored."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -44,19 +45,21 @@ class Txt2ImgBody(BaseModel):
     override_settings: dict[str, Any] | None = None
     override_settings_restore_afterwards: bool | None = True
     disable_extra_networks: bool | None = False
-    enable_hr: bool | None = False
-    denoising_strength: float | None = None
     send_images: bool | None = True
     save_images: bool | None = False
 
-    def to_core(self) -> Txt2ImgRequest:
-        """The core request; nulls become defaults."""
-        defaults = Txt2ImgBody()
-        v = {name: (getattr(self, name) if getattr(self, name) is not None else getattr(defaults, name))
-             for name in type(self).model_fields}
+    def values(self) -> dict[str, Any]:
+        """Every field with nulls replaced by the field's default."""
+        fields = type(self).model_fields
+        return {name: (getattr(self, name) if getattr(self, name) is not None else fields[name].default)
+                for name in fields}
+
+    def common_fields(self) -> dict[str, Any]:
+        """The `GenerationRequest` fields of this body, as keyword arguments."""
+        v = self.values()
         overrides = dict(v["override_settings"] or {})
         checkpoint = overrides.pop("sd_model_checkpoint", None)
-        return Txt2ImgRequest(
+        return dict(
             prompt=v["prompt"], negative_prompt=v["negative_prompt"], styles=tuple(v["styles"] or ()),
             steps=v["steps"],
             sampler_name=self.sampler_name or v["sampler_index"], scheduler=self.scheduler,
@@ -69,10 +72,38 @@ class Txt2ImgBody(BaseModel):
         )
 
 
-def _or_default(body: Txt2ImgBody, name: str) -> Any:
+class Txt2ImgBody(GenerationBody):
+    """``POST /sdapi/v1/txt2img``, with the hires-fix fields (A1111 names and API defaults)."""
+
+    enable_hr: bool | None = False
+    denoising_strength: float | None = None
+    hr_scale: float | None = 2.0
+    hr_upscaler: str | None = None
+    hr_second_pass_steps: int | None = 0
+    hr_resize_x: int | None = 0
+    hr_resize_y: int | None = 0
+    hr_checkpoint_name: str | None = None
+    hr_sampler_name: str | None = None
+    hr_scheduler: str | None = None
+    hr_prompt: str | None = ""
+    hr_negative_prompt: str | None = ""
+
+    def to_core(self) -> Txt2ImgRequest:
+        """The core request; nulls become defaults (hires denoising: the core's 0.7 when not sent)."""
+        v = self.values()
+        hires = {name: v[name] for name in ("enable_hr", "hr_scale", "hr_second_pass_steps", "hr_resize_x",
+                                            "hr_resize_y", "hr_prompt", "hr_negative_prompt")}
+        if self.denoising_strength is not None:
+            hires["denoising_strength"] = self.denoising_strength
+        return Txt2ImgRequest(**self.common_fields(), **hires, hr_upscaler=self.hr_upscaler,
+                              hr_checkpoint_name=self.hr_checkpoint_name, hr_sampler_name=self.hr_sampler_name,
+                              hr_scheduler=self.hr_scheduler)
+
+
+def _or_default(body: GenerationBody, name: str) -> Any:
     """A body field as the job used it: ``null`` stands for the field's default."""
     value = getattr(body, name)
-    return Txt2ImgBody.model_fields[name].default if value is None else value
+    return type(body).model_fields[name].default if value is None else value
 
 
 def encode_png(image) -> str:
@@ -91,7 +122,7 @@ def encode_png_with_info(image, infotext: str) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def info_payload(result: GenerationResult, body: Txt2ImgBody) -> str:
+def info_payload(result: GenerationResult, body: GenerationBody) -> str:
     """The ``info`` field: a JSON string with A1111's keys."""
     info = {
         "prompt": result.prompt, "all_prompts": [result.prompt] * len(result.images),
@@ -105,7 +136,7 @@ def info_payload(result: GenerationResult, body: Txt2ImgBody) -> str:
         "sd_model_name": result.model_name, "sd_model_hash": result.model_hash,
         "sd_vae_name": None, "sd_vae_hash": None,
         "seed_resize_from_w": _or_default(body, "seed_resize_from_w"),
-        "seed_resize_from_h": _or_default(body, "seed_resize_from_h"), "denoising_strength": body.denoising_strength,
+        "seed_resize_from_h": _or_default(body, "seed_resize_from_h"), "denoising_strength": getattr(body, "denoising_strength", None),
         "extra_generation_params": {"Schedule type": result.schedule_label},
         "index_of_first_image": 0, "infotexts": result.infotexts, "styles": body.styles or [],
         "job_timestamp": result.job_timestamp, "clip_skip": 1,
