@@ -13,7 +13,6 @@ from .samplers import SamplerSpec, ScheduleSpec
 from .seeds import NoiseSpec
 
 
-
 @dataclass(frozen=True)
 class GenerationRequest:
     """The fields txt2img and img2img share (A1111 names; UI defaults, the API schema supplies its own)."""
