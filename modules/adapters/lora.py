@@ -93,7 +93,8 @@ def apply_loras(pipe, state: LoraState, wishes: list[LoraWish], *, keep: int) ->
 
 @torch.no_grad()
 def _patch(pipe, state: LoraState, wanted: dict[LayerKey, Holding]) -> int:
-    """Visit only layers whose holding changes: start again from the original weight, add the wanted deltas.
+    """Visit only layers whose holding changes: start again from the original weight (in float32), add each
+    wanted LoRA with one fused matmul-add, then store it in the weight's dtype.
 
     On the CPU the original tensor itself is kept and the layer gets a new one, so apply and restore copy
     nothing; on a GPU the original waits in RAM (VRAM is scarce) and is copied back in place.
@@ -109,13 +110,13 @@ def _patch(pipe, state: LoraState, wanted: dict[LayerKey, Holding]) -> int:
         if original is None:
             original = weight.data if on_cpu else weight.detach().to("cpu", copy=True)
         if target:
-            delta = sum(multiplier * state.files[name][2].layers[key].delta(weight.shape)
-                        for name, _, multiplier in target)
+            merged = original.to(weight.device, torch.float32, copy=True)
+            for name, _, multiplier in target:
+                state.files[name][2].layers[key].add_to(merged.view(merged.shape[0], -1), multiplier)
             if on_cpu:
-                weight.data = original + delta.to(original.dtype)
+                weight.data = merged if original.dtype == torch.float32 else merged.to(original.dtype)
             else:
-                weight.copy_(original)
-                weight.add_(delta.to(weight.device, weight.dtype))
+                weight.copy_(merged)
             state.originals[key] = original
             state.holding[key] = target
         else:

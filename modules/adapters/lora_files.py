@@ -29,11 +29,12 @@ class LoraLayer:
     up: torch.Tensor
     scale: float
 
-    def delta(self, shape: torch.Size) -> torch.Tensor:
-        """The full-size float32 update, shaped like the target weight (Linear or Conv2d)."""
-        up = self.up.float().flatten(1)
-        down = self.down.float().flatten(1)
-        return (self.scale * (up @ down)).reshape(shape)
+    def add_to(self, weight_2d: torch.Tensor, multiplier: float) -> None:
+        """``weight_2d += multiplier * scale * up @ down`` in one fused step (no full-size temporary);
+        ``weight_2d`` is the target weight flattened to (out, in * kh * kw), in float32 or its own dtype."""
+        up = self.up.to(weight_2d.dtype).flatten(1)
+        down = self.down.to(weight_2d.dtype).flatten(1)
+        weight_2d.addmm_(up, down, alpha=multiplier * self.scale)
 
 
 @dataclass(frozen=True)
