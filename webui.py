@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     ctx = bootstrap.create_context(options)
-    app = bootstrap.create_app(ctx, api=options.api or options.nowebui, ui=not options.nowebui)
+    app = bootstrap.create_app(ctx, api=options.api or options.nowebui, ui=not options.nowebui, options=options)
     bootstrap.load_initial_model(ctx, options)
     if not options.no_hashing:
         ctx.addons.start_background_hashing()  # LoRA/VAE/embedding hashes for infotext, off the request path

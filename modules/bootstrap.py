@@ -88,12 +88,13 @@ def _upscaling(options: LaunchOptions, paths: Paths, settings: SettingsStore, pr
     return catalog, service
 
 
-def create_app(ctx: AppContext, *, api: bool, ui: bool) -> FastAPI:
-    """A FastAPI app with the API (when asked) and the Gradio UI mounted at ``/`` (unless API-only)."""
+def create_app(ctx: AppContext, *, api: bool, ui: bool, options: LaunchOptions | None = None) -> FastAPI:
+    """A FastAPI app with the API (when asked) and the Gradio UI mounted at ``/`` (unless API-only); `options`
+    (the launch flags) set authentication, CORS and what ``cmd-flags`` reports."""
     app = FastAPI(title="Stable Diffusion web UI", docs_url="/docs", redoc_url="/redoc")
     install_error_handlers(app)
     if api:
-        app.include_router(build_router(ctx))
+        app.include_router(build_router(ctx, options))
     if ui:
         import gradio as gr  # noqa: PLC0415 - only the UI mode pays for importing gradio
         from modules.interfaces.gradio_ui.app import build_ui  # noqa: PLC0415

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Body
 
 from modules.core.context import AppContext
 from modules.core.samplers import SAMPLERS, SCHEDULES
+from modules.interfaces.launch_options import LaunchOptions
 
 from .addon_routes import addon_routes
 from .extras_routes import extras_routes
-from .img2img_schemas import Img2ImgBody
-from .schemas import Txt2ImgBody, encode_png_with_info, info_payload
+from .generation_routes import generation_routes
 from .style_routes import style_routes
 
 PREFIX = "/sdapi/v1"
@@ -25,41 +25,14 @@ def _route(router: APIRouter, method: str, path: str, handler: Callable) -> None
 Routes = list[tuple[str, str, Callable]]
 
 
-def build_router(ctx: AppContext) -> APIRouter:
-    """All API routes of this build."""
+def build_router(ctx: AppContext, options: LaunchOptions | None = None) -> APIRouter:
+    """All API routes of this build (`options`: the launch flags, for routes that report or depend on them)."""
     router = APIRouter()
-    routes = (*_generation_routes(ctx), *_model_routes(ctx), *_listing_routes(), *addon_routes(ctx),
+    routes = (*generation_routes(ctx), *_model_routes(ctx), *_listing_routes(), *addon_routes(ctx),
               *style_routes(ctx), *extras_routes(ctx))
     for method, path, handler in routes:
         _route(router, method, path, handler)
     return router
-
-
-def _generation_routes(ctx: AppContext) -> Routes:
-    def txt2img(body: Txt2ImgBody) -> dict:
-        result = ctx.generation.txt2img(body.to_core())
-        images = [encode_png_with_info(g.image, g.infotext) for g in result.images] if body.send_images else []
-        return {"images": images, "parameters": body.model_dump(), "info": info_payload(result, body)}
-
-    def img2img(body: Img2ImgBody) -> dict:
-        result = ctx.generation.img2img(body.to_core())
-        images = [encode_png_with_info(g.image, g.infotext) for g in result.images] if body.send_images else []
-        return {"images": images, "parameters": body.echo(), "info": info_payload(result, body)}
-
-    def progress(skip_current_image: bool = False) -> dict:
-        snap = ctx.progress.snapshot()
-        return {"progress": snap.progress, "eta_relative": snap.eta_relative,
-                "state": {"skipped": False, "interrupted": snap.interrupted, "stopping_generation": False,
-                          "job": snap.job, "job_count": snap.job_count, "job_timestamp": snap.job_timestamp,
-                          "job_no": snap.job_no, "sampling_step": snap.sampling_step,
-                          "sampling_steps": snap.sampling_steps},
-                "current_image": None, "textinfo": snap.textinfo}
-
-    def interrupt() -> dict:
-        ctx.progress.interrupt()
-        return {}
-
-    return [("POST", "/txt2img", txt2img), ("POST", "/img2img", img2img), ("GET", "/progress", progress), ("POST", "/interrupt", interrupt)]
 
 
 def _model_routes(ctx: AppContext) -> Routes:
