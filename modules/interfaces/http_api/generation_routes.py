@@ -6,21 +6,17 @@ from typing import Callable
 from modules.core.context import AppContext
 
 from .img2img_schemas import Img2ImgBody
-from .schemas import Txt2ImgBody, encode_png_with_info, info_payload
+from .schemas import Txt2ImgBody, generation_response
 
 Routes = list[tuple[str, str, Callable]]
 
 
 def generation_routes(ctx: AppContext) -> Routes:
     def txt2img(body: Txt2ImgBody) -> dict:
-        result = ctx.generation.txt2img(body.to_core())
-        images = [encode_png_with_info(g.image, g.infotext) for g in result.images] if body.send_images else []
-        return {"images": images, "parameters": body.model_dump(), "info": info_payload(result, body)}
+        return generation_response(ctx.generation.txt2img(body.to_core()), body)
 
     def img2img(body: Img2ImgBody) -> dict:
-        result = ctx.generation.img2img(body.to_core())
-        images = [encode_png_with_info(g.image, g.infotext) for g in result.images] if body.send_images else []
-        return {"images": images, "parameters": body.echo(), "info": info_payload(result, body)}
+        return generation_response(ctx.generation.img2img(body.to_core()), body)
 
     def progress(skip_current_image: bool = False) -> dict:
         snap = ctx.progress.snapshot()

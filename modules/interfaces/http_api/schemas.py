@@ -54,6 +54,10 @@ class GenerationBody(BaseModel):
         return {name: (getattr(self, name) if getattr(self, name) is not None else fields[name].default)
                 for name in fields}
 
+    def echo(self) -> dict[str, Any]:
+        """The ``parameters`` echo: known fields only (never an unknown key a client forwarded)."""
+        return self.model_dump()
+
     def common_fields(self) -> dict[str, Any]:
         """The `GenerationRequest` fields of this body, as keyword arguments."""
         v = self.values()
@@ -144,3 +148,10 @@ def info_payload(result: GenerationResult, body: GenerationBody) -> str:
         "warnings": list(result.warnings),
     }
     return json.dumps(info, ensure_ascii=False)
+
+
+def generation_response(result: GenerationResult, body: GenerationBody) -> dict:
+    """The body of a txt2img/img2img answer: ``images`` (raw base64), ``parameters`` (known fields only),
+    ``info`` (a JSON string)."""
+    images = [encode_png_with_info(g.image, g.infotext) for g in result.images] if body.send_images else []
+    return {"images": images, "parameters": body.echo(), "info": info_payload(result, body)}
