@@ -16,6 +16,7 @@ from modules.core.context import AppContext
 from modules.core.errors import WebUIError
 from modules.core.generation import GenerationService
 from modules.core.job_addons import AddonSetup
+from modules.core.job_queue import JobQueue
 from modules.core.hashes import HashCache
 from modules.core.model_catalog import ModelCatalog
 from modules.core.model_manager import ModelManager
@@ -63,20 +64,20 @@ def create_context(options: LaunchOptions) -> AppContext:
     backend = DiffusersBackend(paths.configs_dir, policy)
     models = ModelManager(catalog, backend, settings, hashing=not options.no_hashing)
     progress = ProgressTracker()
+    jobs = JobQueue(progress)  # one device: generation, upscalers and model switches take turns in FIFO order
     forced_vae = Path(options.vae_path).resolve() if options.vae_path else None
     styles = StyleStore(tuple(Path(f).resolve() for f in options.styles_file) or (paths.styles_file,))
-    lock = threading.Lock()  # one device: generation and upscaler models take turns
-    upscalers, extras = _upscaling(options, paths, settings, progress, lock)
+    upscalers, extras = _upscaling(options, paths, settings, progress, jobs)
     generation = GenerationService(models=models, settings=settings, paths=paths, progress=progress,
                                    addons=AddonSetup(models=models, addons=addons, forced_vae=forced_vae),
-                                   styles=styles, lock=lock, upscale_to=extras.upscale_to)
+                                   styles=styles, queue=jobs, upscale_to=extras.upscale_to)
     return AppContext(paths=paths, settings=settings, catalog=catalog, addons=addons, models=models,
-                      generation=generation, progress=progress, styles=styles, upscalers=upscalers, extras=extras)
+                      generation=generation, progress=progress, jobs=jobs, styles=styles, upscalers=upscalers, extras=extras)
 
 
 def _upscaling(options: LaunchOptions, paths: Paths, settings: SettingsStore, progress: ProgressTracker,
-               lock: threading.Lock) -> tuple[UpscalerCatalog, PostprocessingService]:
-    """The upscaler catalog and the Extras service; upscalers share the generation lock (one device)."""
+               jobs: JobQueue) -> tuple[UpscalerCatalog, PostprocessingService]:
+    """The upscaler catalog and the Extras service; upscalers take turns in the job queue (one device)."""
     extra = {family: Path(folder).resolve() for family, folder in
              (("ESRGAN", options.esrgan_models_path), ("RealESRGAN", options.realesrgan_models_path)) if folder}
     catalog = UpscalerCatalog(upscaler_folders(paths.models_dir, extra))
@@ -84,7 +85,7 @@ def _upscaling(options: LaunchOptions, paths: Paths, settings: SettingsStore, pr
     policy = DevicePolicy(force_cpu=options.force_cpu or "esrgan" in options.use_cpu, no_half=options.no_half,
                           precision=options.precision, device_id=options.device_id)
     service = PostprocessingService(catalog=catalog, network=NetworkUpscaler(policy), settings=settings,
-                                    paths=paths, progress=progress, lock=lock)
+                                    paths=paths, progress=progress, queue=jobs)
     return catalog, service
 
 
@@ -115,7 +116,7 @@ def load_initial_model(ctx: AppContext, options: LaunchOptions) -> threading.Thr
 
     def work():
         try:
-            with ctx.generation.work_lock:
+            with ctx.jobs.turn("load model", source="startup"):
                 if options.ckpt:
                     ctx.models.select_checkpoint(Path(options.ckpt).name)
                 else:

@@ -35,6 +35,7 @@ from .pipeline_factory import ComponentSource, build_pipeline, load_unet, unet_p
 from .shared_components import ComponentPool
 from .job_passes import PassContext, run_job
 from .sampling.decode import decode_latents
+from .live_preview import approximate_rgb
 from .sampling.types import SamplingInterrupted
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,8 @@ class DiffusersBackend:
         context = PassContext(pipe=pipe, family=loaded.family, scheduler_config=handle.scheduler_config,
                               device=self.device, rng_device=rng_device,
                               embedding_names=tuple(handle.embeddings.loaded),
-                              progress=lambda offset: _progress(hooks, offset))
+                              progress=lambda offset: _progress(hooks, loaded.family, offset),
+                              should_stop=lambda: hooks.cancel.should_stop)
         try:
             with torch.inference_mode():
                 latents = run_job(context, job)
@@ -235,16 +237,18 @@ def _freeze(pipe) -> None:
             component.requires_grad_(False)
 
 
-def _progress(hooks: StepHooks, offset: int = 0):
-    """Report each user step once (a second pass continues after ``offset``); stop the sampler (keeping its
-    latest x0 estimate) when cancelled."""
+def _progress(hooks: StepHooks, family: ModelFamily, offset: int = 0):
+    """Report each user step once (a second pass continues after ``offset``), with a live preview every
+    ``hooks.preview_every`` steps; stop the sampler (keeping its latest x0 estimate) on interrupt or skip."""
     reported = [0]
 
     def report(step: int, denoised: torch.Tensor) -> None:
         if step > reported[0]:
             reported[0] = step
             hooks.on_step(offset + step)
-        if hooks.cancel.cancelled:
+            if hooks.on_preview is not None and hooks.preview_every > 0 and step % hooks.preview_every == 0:
+                hooks.on_preview(approximate_rgb(denoised, family), offset + step)
+        if hooks.cancel.should_stop:
             raise SamplingInterrupted(denoised)
     return report
 

@@ -43,6 +43,7 @@ class PassContext:
     rng_device: torch.device
     embedding_names: tuple[str, ...]
     progress: Callable[[int], ProgressFn]
+    should_stop: Callable[[], bool] = lambda: False  # interrupt or skip: no further pass starts
 
     @property
     def inpainting(self) -> bool:
@@ -54,7 +55,7 @@ def run_job(ctx: PassContext, job: GenerationJob) -> torch.Tensor:
     """The job's final latents: the first pass (txt2img or img2img), then the hires pass if asked for."""
     noise = _noise(ctx, job, job.width, job.height)
     latents = _txt2img(ctx, job, noise) if job.init is None else _img2img(ctx, job, job.init, noise)
-    if job.hires is None:
+    if job.hires is None or ctx.should_stop():
         return latents
     done = job.steps if job.init is None else job.init.steps.run
     return _hires(ctx, job, job.hires, latents, done)

@@ -35,6 +35,8 @@ class StepHooks:
 
     on_step: Callable[[int], None]
     cancel: CancelToken
+    preview_every: int = 0  # live preview every N sampling steps (0: none)
+    on_preview: Callable[[Image.Image, int], None] | None = None  # (preview picture, step)
 
 
 @dataclass(frozen=True)

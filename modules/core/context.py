@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from .addon_catalog import AddonCatalog
 from .generation import GenerationService
+from .job_queue import JobQueue
 from .model_catalog import ModelCatalog
 from .model_manager import ModelManager
 from .paths import Paths
@@ -26,6 +27,7 @@ class AppContext:
     models: ModelManager
     generation: GenerationService
     progress: ProgressTracker
+    jobs: JobQueue
     styles: StyleStore
     upscalers: UpscalerCatalog
     extras: PostprocessingService

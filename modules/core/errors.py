@@ -40,3 +40,15 @@ class ExtensionFailed(WebUIError):
 
 class GenerationFailed(WebUIError):
     """The model produced no usable image (for example NaN values); nothing was saved (HTTP 500)."""
+
+
+class JobCancelled(WebUIError):
+    """A queued job was cancelled before it started (HTTP 409)."""
+
+
+class JobNotFound(WebUIError):
+    """No queued, running or recently finished job has this id (HTTP 404)."""
+
+
+class JobNotFinished(WebUIError):
+    """The job's result was asked for before it finished (HTTP 409)."""

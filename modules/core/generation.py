@@ -4,11 +4,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ContextManager, Mapping
 
 from PIL import Image
 
@@ -20,6 +19,7 @@ from .img2img_inputs import PreparedImg2Img, apply_overlay, prepare_img2img
 from .img2img_batch_run import BatchResult, run_batch
 from .img2img_jobs import init_spec, outpainted, with_settings_defaults
 from .job_addons import AddonOutcome, AddonSetup
+from .job_queue import JobQueue
 from .job_infotext import Made, build_infotext
 from .model_manager import ModelManager
 from .output_writer import OutputWriter
@@ -58,19 +58,24 @@ class GenerationService:
 
     def __init__(self, *, models: ModelManager, settings: SettingsStore, paths: Paths, progress: ProgressTracker,
                  addons: AddonSetup, clock: Callable[[], datetime.datetime] = datetime.datetime.now,
-                 styles: StyleStore | None = None, lock: threading.Lock | None = None,
+                 styles: StyleStore | None = None, queue: JobQueue | None = None,
                  upscale_to: ImageUpscale | None = None):
         self._models, self._settings, self._paths = models, settings, paths
         self._progress, self._clock, self._addons = progress, clock, addons
         self._styles = styles
         self._writer = OutputWriter(paths.outputs_root)
-        self._lock = lock or threading.Lock()
-        self._upscale_to = upscale_to  # image upscalers for hires fix and img2img (called under the lock)
+        self._queue = queue or JobQueue(progress)
+        self._upscale_to = upscale_to  # image upscalers for hires fix and img2img (called in the job's turn)
 
     @property
-    def work_lock(self) -> threading.Lock:
-        """The lock every job and model switch takes, so nothing fights over the device."""
-        return self._lock
+    def queue(self) -> JobQueue:
+        """The FIFO every job and model switch goes through, so nothing fights over the device."""
+        return self._queue
+
+    @property
+    def work_lock(self) -> ContextManager:
+        """A turn in the job queue for device work outside a generation (model switches, unloads)."""
+        return self._queue.turn("load model")
 
     def embedding_report(self) -> EmbeddingReport:
         """Embeddings the last job could use, and those skipped."""
@@ -127,23 +132,23 @@ class GenerationService:
                                                round(image.height * scale))
 
     def _execute(self, plan: _Plan, prepare: Callable[[_Plan], _Plan] | None = None) -> GenerationResult:
-        with self._lock:
-            token = self._progress.begin(plan.kind, job_count=len(plan.jobs), timestamp=plan.timestamp)
-            try:
-                started = time.perf_counter()
-                loaded = self._models.ensure(plan.request.checkpoint)
-                model_seconds = time.perf_counter() - started
-                if prepare is not None:
-                    plan = prepare(plan)
-                first = plan.jobs[0]
-                outcome = self._addons.apply(loaded, plan.settings, (first.prompt, first.negative_prompt),
-                                             list(plan.tags))
-                result = self._run(plan, loaded, outcome, token)
-                timings = (("model", model_seconds), *outcome.timings, ("total", time.perf_counter() - started))
-                log.info("%s: %s", plan.kind, ", ".join(f"{what} {seconds:.2f}s" for what, seconds in timings))
-                return dataclasses.replace(result, timings=timings)
-            finally:
-                self._progress.finish()
+        with self._queue.turn(plan.kind) as queued:
+            token = self._progress.begin(plan.kind, job_count=len(plan.jobs), timestamp=plan.timestamp,
+                                         token=queued.token)
+            self._progress.set_text("Loading model..." if self._models.loaded is None else "")
+            started = time.perf_counter()
+            loaded = self._models.ensure(plan.request.checkpoint)
+            model_seconds = time.perf_counter() - started
+            self._progress.set_text("")
+            if prepare is not None:
+                plan = prepare(plan)
+            first = plan.jobs[0]
+            outcome = self._addons.apply(loaded, plan.settings, (first.prompt, first.negative_prompt),
+                                         list(plan.tags))
+            result = self._run(plan, loaded, outcome, token)
+            timings = (("model", model_seconds), *outcome.timings, ("total", time.perf_counter() - started))
+            log.info("%s: %s", plan.kind, ", ".join(f"{what} {seconds:.2f}s" for what, seconds in timings))
+            return dataclasses.replace(result, timings=timings)
 
     def _plan(self, request: GenerationRequest) -> _Plan:
         request = self._with_styles(request)
@@ -175,11 +180,16 @@ class GenerationService:
     def _run(self, plan: _Plan, loaded: LoadedCheckpoint, outcome: AddonOutcome,
              token: CancelToken) -> GenerationResult:
         made: list[GeneratedImage] = []
+        every = int(plan.settings.get("show_progress_every_n_steps")) if plan.settings.get("live_previews_enable") \
+            else 0
         for number, job in enumerate(plan.jobs):
             if token.cancelled:
                 break
+            token.clear_skip()  # A1111: Skip ends the batch it was pressed in; the next one runs in full
             self._progress.begin_batch(number, _total_steps(job))
-            images = self._models.generate(loaded, job, StepHooks(on_step=self._progress.step, cancel=token))
+            hooks = StepHooks(on_step=self._progress.step, cancel=token, preview_every=max(0, every),
+                              on_preview=self._progress.set_preview)
+            images = self._models.generate(loaded, job, hooks)
             if plan.prepared is not None:
                 count = max(1, len(plan.prepared.overlays))
                 images = [apply_overlay(img, plan.prepared, i % count) for i, img in enumerate(images)]

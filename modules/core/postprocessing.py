@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime
 import html
 import io
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
@@ -15,6 +14,7 @@ from .errors import InvalidRequest
 from .infotext import quote_value
 from .output_writer import OutputWriter
 from .paths import Paths
+from .job_queue import JobQueue
 from .png_info import PARAMETERS_KEY, read_text_chunks
 from .progress import ProgressTracker
 from .settings import Settings, SettingsStore
@@ -139,13 +139,13 @@ def center_crop(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 
 class PostprocessingService:
-    """Runs Extras jobs one at a time under the shared device lock and saves their results."""
+    """Runs Extras jobs in turn with every other device job (the shared job queue) and saves their results."""
 
     def __init__(self, *, catalog: UpscalerCatalog, network: ModelUpscaler, settings: SettingsStore,
-                 paths: Paths, progress: ProgressTracker, lock: threading.Lock,
+                 paths: Paths, progress: ProgressTracker, queue: JobQueue,
                  clock: Callable[[], datetime.datetime] = datetime.datetime.now):
         self._catalog, self._network, self._settings, self._paths = catalog, network, settings, paths
-        self._progress, self._lock, self._clock = progress, lock, clock
+        self._progress, self._queue, self._clock = progress, queue, clock
         self._writer = OutputWriter(paths.outputs_root)
 
     def run(self, options: ExtrasOptions, inputs: Sequence[ExtrasInput], *, save: bool,
@@ -159,17 +159,14 @@ class PostprocessingService:
         settings = self._settings.current()
         folder = self._output_folder(settings, output_dir) if save else None
         outputs: list[ExtrasOutput] = []
-        with self._lock:
+        with self._queue.turn("extras") as job:
             token = self._progress.begin("extras", job_count=len(inputs), timestamp=self._clock().strftime(
-                "%Y%m%d%H%M%S"))
-            try:
-                for number, source in enumerate(inputs):
-                    if token.cancelled:
-                        break
-                    self._progress.begin_batch(number, 1)
-                    outputs.append(self._process(source, options, (first, second), settings, folder))
-            finally:
-                self._progress.finish()
+                "%Y%m%d%H%M%S"), token=job.token)
+            for number, source in enumerate(inputs):
+                if token.cancelled:
+                    break
+                self._progress.begin_batch(number, 1)
+                outputs.append(self._process(source, options, (first, second), settings, folder))
         return ExtrasResult(tuple(outputs), plaintext_to_html(outputs[-1].infotext) if outputs else "")
 
     def upscale_to(self, image: Image.Image, upscaler: str, width: int, height: int) -> Image.Image:

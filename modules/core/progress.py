@@ -5,21 +5,42 @@ import threading
 import time
 from dataclasses import dataclass
 
+from PIL import Image
+
 
 class CancelToken:
     """A flag the backend polls between sampling steps."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._skip = threading.Event()
 
     def cancel(self) -> None:
         """Ask the running job to stop at the next step."""
         self._event.set()
 
+    def skip(self) -> None:
+        """Ask the running job to end its current batch at the next step and go on with the next one."""
+        self._skip.set()
+
+    def clear_skip(self) -> None:
+        """The skipped batch is over: the next one runs normally."""
+        self._skip.clear()
+
     @property
     def cancelled(self) -> bool:
         """Whether cancellation was asked for."""
         return self._event.is_set()
+
+    @property
+    def skipped(self) -> bool:
+        """Whether the current batch should end early."""
+        return self._skip.is_set()
+
+    @property
+    def should_stop(self) -> bool:
+        """Whether the sampler should stop now (interrupt or skip)."""
+        return self._event.is_set() or self._skip.is_set()
 
 
 @dataclass(frozen=True)
@@ -36,6 +57,9 @@ class ProgressSnapshot:
     interrupted: bool
     job_timestamp: str
     textinfo: str
+    skipped: bool = False
+    current_image: Image.Image | None = None  # the latest live preview of the running batch
+    preview_step: int = 0  # the sampling step that preview shows (0: none yet)
 
 
 class ProgressTracker:
@@ -51,19 +75,30 @@ class ProgressTracker:
         self._step, self._steps, self._started = 0, 0, 0.0
         self._token = CancelToken()
         self._timestamp, self._textinfo = "", ""
+        self._preview: Image.Image | None = None
+        self._preview_step = 0
 
-    def begin(self, job: str, *, job_count: int, timestamp: str) -> CancelToken:
-        """Start tracking a job of ``job_count`` batches; returns its cancel token."""
+    def begin(self, job: str, *, job_count: int, timestamp: str, token: CancelToken | None = None) -> CancelToken:
+        """Start tracking a job of ``job_count`` batches (with the job's own cancel token, if it has one);
+        returns the token."""
         with self._lock:
             self._reset()
             self._job, self._job_count = job, job_count
             self._started, self._timestamp = self._clock(), timestamp
+            if token is not None:
+                self._token = token
             return self._token
 
     def begin_batch(self, job_no: int, steps: int) -> None:
         """Mark the start of batch ``job_no`` with ``steps`` sampling steps."""
         with self._lock:
             self._job_no, self._step, self._steps = job_no, 0, steps
+            self._preview, self._preview_step = None, 0
+
+    def set_preview(self, image: Image.Image, step: int) -> None:
+        """Keep the live preview of the running batch at ``step``."""
+        with self._lock:
+            self._preview, self._preview_step = image, step
 
     def step(self, step: int) -> None:
         """Record that ``step`` sampling steps of the current batch are done."""
@@ -85,6 +120,11 @@ class ProgressTracker:
         with self._lock:
             self._token.cancel()
 
+    def skip(self) -> None:
+        """End the running batch early, if any."""
+        with self._lock:
+            self._token.skip()
+
     def snapshot(self) -> ProgressSnapshot:
         """Current progress in [0, 1] with an ETA in seconds."""
         with self._lock:
@@ -97,5 +137,6 @@ class ProgressTracker:
                 job=self._job, job_count=self._job_count, job_no=self._job_no,
                 sampling_step=self._step, sampling_steps=self._steps, progress=progress,
                 eta_relative=eta, interrupted=self._token.cancelled,
-                job_timestamp=self._timestamp, textinfo=self._textinfo,
+                job_timestamp=self._timestamp, textinfo=self._textinfo, skipped=self._token.skipped,
+                current_image=self._preview, preview_step=self._preview_step,
             )

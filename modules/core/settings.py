@@ -39,6 +39,7 @@ _SAVE, _PATHS, _DIRS = "Saving images/grids", "Paths for saving", "Saving to a d
 _SD, _INFO, _SAMPLING, _DEFAULTS = "Stable Diffusion", "Infotext", "Sampler parameters", "Generation defaults"
 _PROMPT_EDITING = "Prompt editing"
 _UPSCALING = "Upscaling"
+_PREVIEWS = "Live previews"
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("samples_save", True, "Always save all generated images", _SAVE, bool),
@@ -134,6 +135,9 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
                 minimum=0.0, maximum=1.5),
     SettingSpec("inpainting_mask_weight", 1.0, "Inpainting conditioning mask strength", "img2img", float,
                 minimum=0.0, maximum=1.0),
+    SettingSpec("live_previews_enable", True, "Show live previews of the created image", _PREVIEWS, bool),
+    SettingSpec("show_progress_every_n_steps", 10, "Live preview display period, in sampling steps (0: none)",
+                _PREVIEWS, int, minimum=-1, maximum=32),
     SettingSpec("img2img_background_color", "#ffffff", "With img2img, fill transparent parts of the input image "
                 "with this color", "img2img", str),
 )

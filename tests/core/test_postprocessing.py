@@ -4,13 +4,13 @@ The model call is a Pillow stand-in here (core has no torch); the real network i
 """
 from __future__ import annotations
 
-import threading
 
 import pytest
 from PIL import Image, ImageChops
 from PIL.PngImagePlugin import PngInfo
 
 from modules.core.errors import InvalidRequest, ModelNotFound
+from modules.core.job_queue import JobQueue
 from modules.core.paths import Paths
 from modules.core.postprocessing import (ExtrasInput, ExtrasOptions, PostprocessingService, open_image,
                                          target_size)
@@ -38,9 +38,9 @@ def env(tmp_path):
     model.write_bytes(b"weights")
     network = PixelDoubler()
     settings = SettingsStore(paths.config_file)
+    progress = ProgressTracker()
     service = PostprocessingService(catalog=UpscalerCatalog(upscaler_folders(paths.models_dir)), network=network,
-                                    settings=settings, paths=paths, progress=ProgressTracker(),
-                                    lock=threading.Lock())
+                                    settings=settings, paths=paths, progress=progress, queue=JobQueue(progress))
     return paths, service, network, settings
 
 

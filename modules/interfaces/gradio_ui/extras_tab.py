@@ -11,6 +11,7 @@ from modules.core.errors import InvalidRequest
 from modules.core.postprocessing import ExtrasInput, ExtrasOptions, open_image
 
 from .errors import shown_to_user
+from .job_progress import QUEUED_EVENTS, run_with_progress
 from .send_to import GallerySource, build_send_buttons, gallery_source
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
@@ -140,12 +141,12 @@ def build_extras_tab(ctx: AppContext) -> ExtrasTab:
             "upscaler_2", "upscaler_2_visibility")
     names = {id(c[k]): k for k in keys}
 
-    def generate(values: dict):
+    def generate(values: dict, progress=gr.Progress()):
         v = {names[id(comp)]: value for comp, value in values.items()}
-        return shown_to_user(lambda: run_extras(ctx, v))
+        return shown_to_user(lambda: run_with_progress(ctx, lambda: run_extras(ctx, v), progress, "extras"))
 
     c["generate"].click(generate, inputs={c[k] for k in keys}, outputs=[c["gallery"], c["html_info"]],
-                        concurrency_limit=1, concurrency_id="gpu")
+                        concurrency_limit=QUEUED_EVENTS, concurrency_id="gpu")
     c["refresh"].click(lambda a, b: _refreshed(ctx, a, b), inputs=[c["upscaler_1"], c["upscaler_2"]],
                        outputs=[c["upscaler_1"], c["upscaler_2"]], queue=False)
     return ExtrasTab(upscaler_1=c["upscaler_1"], upscaler_2=c["upscaler_2"], image=c["image"], mode=c["mode"],

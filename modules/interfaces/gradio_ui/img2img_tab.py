@@ -14,7 +14,7 @@ from .errors import shown_to_user
 from .img2img_batch_run import run_batch
 from .img2img_layout import INPAINT_MODES, MODES, SCRIPTS, SEND_TARGETS, build_img2img_layout, mode_tab_id
 from .img2img_requests import REQUEST_INPUTS, build_request
-from .job_progress import run_with_progress
+from .job_progress import QUEUED_EVENTS, run_with_progress
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
 from .prompt_row import build_prompt_row, wire_prompt_row
 from .seed_controls import wire_seed_controls
@@ -89,7 +89,7 @@ def _wire_generate(ctx: AppContext, c: dict, bar: ModelBar) -> None:
     outputs = [c["gallery"], c["info"], c["infotexts"], c["last_seed"], c["last_subseed"], bar.checkpoint,
                bar.status]
     for trigger in (c["generate"].click, c["prompt"].submit):
-        trigger(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
+        trigger(generate, inputs=inputs, outputs=outputs, concurrency_limit=QUEUED_EVENTS, concurrency_id="gpu")
 
 
 def build_img2img_tab(ctx: AppContext, bar: ModelBar) -> Img2ImgTab:

@@ -1,37 +1,36 @@
-"""Run a generation in a worker thread while the Gradio handler reports its steps and ETA."""
+"""Queue a generation in the shared job queue while the Gradio handler reports its queue place, steps and ETA."""
 from __future__ import annotations
 
-import threading
 from typing import Callable, TypeVar
 
 import gradio as gr
 
 from modules.core.context import AppContext
+from modules.core.job_queue import Job, JobState
 
 T = TypeVar("T")
 
 
 def run_with_progress(ctx: AppContext, work: Callable[[], T], progress: gr.Progress,
                       name: str = "generation") -> T:
-    """Call ``work`` in a worker thread while this one reports steps and ETA to the browser."""
-    box: dict = {}
+    """Queue ``work`` (FIFO with the API's jobs) and report to the browser until it is done."""
+    job = ctx.jobs.submit(name, lambda _job: work(), source="ui")
+    while not job.wait(0.25):
+        progress(*_status(ctx, job))
+    return job.outcome()
 
-    def target():
-        try:
-            box["result"] = work()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the UI thread below
-            box["error"] = exc
 
-    worker = threading.Thread(target=target, name=name, daemon=True)
-    worker.start()
-    while worker.is_alive():
-        snap = ctx.progress.snapshot()
-        if snap.sampling_steps:
-            desc = f"Step {snap.sampling_step}/{snap.sampling_steps}, ETA {snap.eta_relative:.0f}s"
-            progress(snap.progress, desc=desc)
-        else:
-            progress(0.0, desc="Loading model..." if ctx.models.loaded is None else "Waiting...")
-        worker.join(0.25)
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+def _status(ctx: AppContext, job: Job) -> tuple[float, str]:
+    """(fraction, description) for the progress bar."""
+    if job.state is JobState.QUEUED:
+        ahead = ctx.jobs.position(job)
+        return 0.0, f"In queue: {ahead} job{'s' if ahead != 1 else ''} ahead"
+    snap = ctx.progress.snapshot()
+    if snap.sampling_steps:
+        batch = f"Batch {snap.job_no + 1}/{snap.job_count}, " if snap.job_count > 1 else ""
+        return snap.progress, f"{batch}Step {snap.sampling_step}/{snap.sampling_steps}, ETA {snap.eta_relative:.0f}s"
+    return 0.0, snap.textinfo or ("Loading model..." if ctx.models.loaded is None else "Preparing...")
+
+
+# Generate events Gradio lets in at once: they wait in our job queue (which shows their place), not in Gradio's.
+QUEUED_EVENTS = 16

@@ -1,4 +1,4 @@
-"""The prompt row shared by the generation tabs: prompt boxes with token counters, Generate/Interrupt, Styles."""
+"""The prompt row shared by the generation tabs: prompt boxes with token counters, Generate/Interrupt/Skip, Styles."""
 from __future__ import annotations
 
 import gradio as gr
@@ -23,7 +23,9 @@ def build_prompt_row(c: dict, tab: str, style_names: list[str], counter: TokenCo
                                                                   negative=True)
         with gr.Column(scale=1, min_width=160):
             c["generate"] = gr.Button("Generate", variant="primary", elem_id=f"{tab}_generate")
-            c["interrupt"] = gr.Button("Interrupt", elem_id=f"{tab}_interrupt")
+            with gr.Row():
+                c["interrupt"] = gr.Button("Interrupt", elem_id=f"{tab}_interrupt", min_width=60)
+                c["skip"] = gr.Button("Skip", elem_id=f"{tab}_skip", min_width=60)
             with gr.Row():
                 c["styles"] = gr.Dropdown(label="Styles", choices=style_names, value=[], multiselect=True,
                                           elem_id=f"{tab}_styles", scale=4)
@@ -38,8 +40,9 @@ def reloaded_styles(ctx: AppContext, chosen: list[str] | None) -> gr.Dropdown:
 
 
 def wire_prompt_row(ctx: AppContext, c: dict, counter: TokenCounter) -> None:
-    """Interrupt, the two token counters (which need ``c["steps"]``) and the styles refresh button."""
-    c["interrupt"].click(lambda: ctx.progress.interrupt(), queue=False)
+    """Interrupt, Skip, the two token counters (which need ``c["steps"]``) and the styles refresh button."""
+    c["interrupt"].click(lambda: ctx.jobs.interrupt(), queue=False)
+    c["skip"].click(lambda: ctx.jobs.skip(), queue=False)
     for box, display, negative in (("prompt", "token_counter", False),
                                    ("negative_prompt", "negative_token_counter", True)):
         wire_token_counter(counter, prompt=c[box], display=c[display], steps=c["steps"], styles=c["styles"],

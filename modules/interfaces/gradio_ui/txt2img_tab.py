@@ -13,7 +13,7 @@ from modules.core.token_count import TokenCounter
 from .errors import shown_to_user
 from .extra_networks import ExtraNetworks, build_extra_networks
 from .hires_controls import HIRES_INPUTS, build_hires_controls, hires_fields, wire_hires_controls
-from .job_progress import run_with_progress
+from .job_progress import QUEUED_EVENTS, run_with_progress
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
 from .style_editor import build_style_editor, wire_style_editor
 from .prompt_row import build_prompt_row, wire_prompt_row
@@ -109,8 +109,8 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
 
     outputs = [c["gallery"], c["info"], c["infotexts"], c["last_seed"], c["last_subseed"], bar.checkpoint,
                bar.status]
-    c["generate"].click(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
-    c["prompt"].submit(generate, inputs=inputs, outputs=outputs, concurrency_limit=1, concurrency_id="gpu")
+    c["generate"].click(generate, inputs=inputs, outputs=outputs, concurrency_limit=QUEUED_EVENTS, concurrency_id="gpu")
+    c["prompt"].submit(generate, inputs=inputs, outputs=outputs, concurrency_limit=QUEUED_EVENTS, concurrency_id="gpu")
     wire_seed_controls(c)
     wire_hires_controls(c)
     wire_prompt_row(ctx, c, counter)

@@ -18,6 +18,9 @@ STATUS = (
     (errors.ModelNotFound, 404),
     (errors.NoModelLoaded, 409),
     (errors.Busy, 409),
+    (errors.JobNotFound, 404),
+    (errors.JobCancelled, 409),
+    (errors.JobNotFinished, 409),
     (errors.OutOfMemory, 507),
 )
 

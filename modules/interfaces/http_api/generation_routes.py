@@ -1,34 +1,74 @@
-"""``/sdapi/v1`` generation and job-control routes: txt2img, img2img, progress, interrupt."""
+"""``/sdapi/v1`` generation and job-control routes: txt2img, img2img, progress, interrupt, skip.
+
+Generation requests go into the shared job queue and wait there in FIFO order with the UI's jobs; the
+request handler only waits (off the event loop), so ``progress``, ``interrupt`` and ``skip`` answer at once.
+A client that disconnects while its job waits or runs cancels it (SillyTavern closes the socket to abort).
+"""
 from __future__ import annotations
 
-from typing import Callable
+import asyncio
+from typing import Any, Callable
+
+from fastapi import Request
 
 from modules.core.context import AppContext
+from modules.core.job_queue import Job
 
 from .img2img_schemas import Img2ImgBody
-from .schemas import Txt2ImgBody, generation_response
+from .schemas import Txt2ImgBody, encode_png, generation_response
 
 Routes = list[tuple[str, str, Callable]]
 
 
-def generation_routes(ctx: AppContext) -> Routes:
-    def txt2img(body: Txt2ImgBody) -> dict:
-        return generation_response(ctx.generation.txt2img(body.to_core()), body)
+async def wait_for(ctx: AppContext, job: Job, request: Request | None = None) -> Any:
+    """The job's result once it is done; cancels the job if the client goes away first."""
+    while not await asyncio.to_thread(job.wait, 0.5):
+        if request is not None and await request.is_disconnected():
+            ctx.jobs.cancel(job.id)
+    return job.outcome()
 
-    def img2img(body: Img2ImgBody) -> dict:
-        return generation_response(ctx.generation.img2img(body.to_core()), body)
+
+def progress_body(ctx: AppContext, skip_current_image: bool = False) -> dict:
+    """A1111's ``/progress`` answer for the running job (idle: progress 0 and job_count 0)."""
+    snap = ctx.progress.snapshot()
+    image = None if skip_current_image or snap.current_image is None else encode_png(snap.current_image)
+    return {"progress": snap.progress, "eta_relative": snap.eta_relative,
+            "state": {"skipped": snap.skipped, "interrupted": snap.interrupted, "stopping_generation": False,
+                      "job": snap.job, "job_count": snap.job_count, "job_timestamp": snap.job_timestamp,
+                      "job_no": snap.job_no, "sampling_step": snap.sampling_step,
+                      "sampling_steps": snap.sampling_steps},
+            "current_image": image, "textinfo": snap.textinfo or None}
+
+
+def generation_routes(ctx: AppContext) -> Routes:
+    """(method, path under ``/sdapi/v1``, handler) for generation and job control."""
+
+    async def txt2img(body: Txt2ImgBody, request: Request) -> dict:
+        """Generate images from a prompt (queued with every other job)."""
+        core = body.to_core()
+        job = ctx.jobs.submit("txt2img", lambda _job: ctx.generation.txt2img(core), source="api",
+                              after=lambda result: generation_response(result, body))
+        return await wait_for(ctx, job, request)
+
+    async def img2img(body: Img2ImgBody, request: Request) -> dict:
+        """Generate images from init images (a mask makes it inpainting)."""
+        core = body.to_core()
+        job = ctx.jobs.submit("img2img", lambda _job: ctx.generation.img2img(core), source="api",
+                              after=lambda result: generation_response(result, body))
+        return await wait_for(ctx, job, request)
 
     def progress(skip_current_image: bool = False) -> dict:
-        snap = ctx.progress.snapshot()
-        return {"progress": snap.progress, "eta_relative": snap.eta_relative,
-                "state": {"skipped": False, "interrupted": snap.interrupted, "stopping_generation": False,
-                          "job": snap.job, "job_count": snap.job_count, "job_timestamp": snap.job_timestamp,
-                          "job_no": snap.job_no, "sampling_step": snap.sampling_step,
-                          "sampling_steps": snap.sampling_steps},
-                "current_image": None, "textinfo": snap.textinfo}
+        """Progress of the running job, with its live preview unless ``skip_current_image``."""
+        return progress_body(ctx, skip_current_image)
 
     def interrupt() -> dict:
-        ctx.progress.interrupt()
+        """Stop the running job at the next sampling step; it returns what it finished."""
+        ctx.jobs.interrupt()
         return {}
 
-    return [("POST", "/txt2img", txt2img), ("POST", "/img2img", img2img), ("GET", "/progress", progress), ("POST", "/interrupt", interrupt)]
+    def skip() -> None:
+        """End the running batch at the next step and go on with the next batch."""
+        ctx.jobs.skip()
+
+    return [("POST", "/txt2img", txt2img), ("POST", "/img2img", img2img), ("GET", "/progress", progress),
+            ("POST", "/interrupt", interrupt), ("POST", "/skip", skip)]

@@ -12,6 +12,7 @@ from modules.interfaces.launch_options import LaunchOptions
 from .addon_routes import addon_routes
 from .extras_routes import extras_routes
 from .generation_routes import generation_routes
+from .jobs_routes import jobs_router
 from .style_routes import style_routes
 
 PREFIX = "/sdapi/v1"
@@ -32,6 +33,7 @@ def build_router(ctx: AppContext, options: LaunchOptions | None = None) -> APIRo
               *style_routes(ctx), *extras_routes(ctx))
     for method, path, handler in routes:
         _route(router, method, path, handler)
+    router.include_router(jobs_router(ctx))
     return router
 
 
