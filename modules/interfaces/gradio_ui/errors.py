@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import gradio as gr
 
@@ -23,3 +23,13 @@ def shown_to_user(fn: Callable[[], T]) -> T:
     except Exception as exc:  # noqa: BLE001 - the UI must show something and stay up
         log.exception("Unexpected error in the UI")
         raise gr.Error(f"Unexpected error ({type(exc).__name__}); see the console for details") from exc
+
+
+def shown_while_iterating(items: Iterator[T]) -> Iterator[T]:
+    """Iterate ``items``, turning errors raised on the way into messages as `shown_to_user` does."""
+    end = object()
+    while True:
+        item = shown_to_user(lambda: next(items, end))
+        if item is end:
+            return
+        yield item  # type: ignore[misc]

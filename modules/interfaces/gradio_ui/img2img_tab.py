@@ -10,11 +10,11 @@ from modules.core.context import AppContext
 from modules.core.results import GenerationResult
 from modules.core.token_count import TokenCounter
 
-from .errors import shown_to_user
+from .errors import shown_while_iterating
 from .img2img_batch_run import run_batch
 from .img2img_layout import INPAINT_MODES, MODES, SCRIPTS, SEND_TARGETS, build_img2img_layout, mode_tab_id
 from .img2img_requests import REQUEST_INPUTS, build_request
-from .job_progress import QUEUED_EVENTS, run_with_progress
+from .job_progress import QUEUED_EVENTS, Finished, stream_with_progress
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
 from .prompt_row import build_prompt_row, wire_prompt_row
 from .seed_controls import wire_seed_controls
@@ -74,8 +74,14 @@ def _wire_generate(ctx: AppContext, c: dict, bar: ModelBar) -> None:
 
     def generate(values: dict, progress=gr.Progress()):
         v = {names[id(comp)]: value for comp, value in values.items()}
-        results, skipped = shown_to_user(lambda: run_with_progress(ctx, lambda: generate_images(ctx, v), progress,
-                                                                   "img2img"))
+        for item in shown_while_iterating(stream_with_progress(ctx, lambda: generate_images(ctx, v), progress,
+                                                               "img2img")):
+            if not isinstance(item, Finished):
+                yield (gr.Gallery(value=[(item, "Preview")]), *[gr.skip()] * (len(outputs) - 1))
+                continue
+            yield finished(*item.value)
+
+    def finished(results, skipped):
         for message in (*skipped, *(w for r in results for w in r.warnings)):
             gr.Warning(message)
         images = [img for r in results for img in r.images]

@@ -1,14 +1,27 @@
-"""Queue a generation in the shared job queue while the Gradio handler reports its queue place, steps and ETA."""
+"""Queue a generation in the shared job queue while the Gradio handler reports its queue place, steps, ETA and
+live previews."""
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from dataclasses import dataclass
+from typing import Callable, Generic, Iterator, TypeVar
 
 import gradio as gr
+from PIL import Image
 
 from modules.core.context import AppContext
 from modules.core.job_queue import Job, JobState
 
 T = TypeVar("T")
+
+# Generate events Gradio lets in at once: they wait in our job queue (which shows their place), not in Gradio's.
+QUEUED_EVENTS = 16
+
+
+@dataclass(frozen=True)
+class Finished(Generic[T]):
+    """The last item `stream_with_progress` yields: the job's result."""
+
+    value: T
 
 
 def run_with_progress(ctx: AppContext, work: Callable[[], T], progress: gr.Progress,
@@ -18,6 +31,22 @@ def run_with_progress(ctx: AppContext, work: Callable[[], T], progress: gr.Progr
     while not job.wait(0.25):
         progress(*_status(ctx, job))
     return job.outcome()
+
+
+def stream_with_progress(ctx: AppContext, work: Callable[[], T], progress: gr.Progress,
+                         name: str = "generation") -> Iterator[Image.Image | Finished[T]]:
+    """As `run_with_progress`, yielding each new live preview while the job runs, then `Finished(result)`."""
+    job = ctx.jobs.submit(name, lambda _job: work(), source="ui")
+    shown: tuple[int, int] | None = None
+    while not job.wait(0.25):
+        progress(*_status(ctx, job))
+        snap = ctx.progress.snapshot()
+        if ctx.jobs.running is job and snap.current_image is not None:
+            key = (snap.job_no, snap.preview_step)
+            if key != shown:
+                shown = key
+                yield snap.current_image
+    yield Finished(job.outcome())
 
 
 def _status(ctx: AppContext, job: Job) -> tuple[float, str]:
@@ -30,7 +59,3 @@ def _status(ctx: AppContext, job: Job) -> tuple[float, str]:
         batch = f"Batch {snap.job_no + 1}/{snap.job_count}, " if snap.job_count > 1 else ""
         return snap.progress, f"{batch}Step {snap.sampling_step}/{snap.sampling_steps}, ETA {snap.eta_relative:.0f}s"
     return 0.0, snap.textinfo or ("Loading model..." if ctx.models.loaded is None else "Preparing...")
-
-
-# Generate events Gradio lets in at once: they wait in our job queue (which shows their place), not in Gradio's.
-QUEUED_EVENTS = 16

@@ -10,10 +10,10 @@ from modules.core.params import Txt2ImgRequest
 from modules.core.samplers import SAMPLERS, SCHEDULES
 from modules.core.token_count import TokenCounter
 
-from .errors import shown_to_user
+from .errors import shown_to_user, shown_while_iterating
 from .extra_networks import ExtraNetworks, build_extra_networks
 from .hires_controls import HIRES_INPUTS, build_hires_controls, hires_fields, wire_hires_controls
-from .job_progress import QUEUED_EVENTS, run_with_progress
+from .job_progress import QUEUED_EVENTS, Finished, stream_with_progress
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
 from .style_editor import build_style_editor, wire_style_editor
 from .prompt_row import build_prompt_row, wire_prompt_row
@@ -96,8 +96,14 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     def generate(values: dict, progress=gr.Progress()):
         v = {names[id(comp)]: value for comp, value in values.items()}
         request = shown_to_user(lambda: _request(v))
-        result = shown_to_user(lambda: run_with_progress(ctx, lambda: ctx.generation.txt2img(request), progress,
-                                                         "txt2img"))
+        for item in shown_while_iterating(stream_with_progress(ctx, lambda: ctx.generation.txt2img(request),
+                                                               progress, "txt2img")):
+            if not isinstance(item, Finished):
+                yield (gr.Gallery(value=[(item, "Preview")]), *[gr.skip()] * (len(outputs) - 1))
+                continue
+            yield finished(item.value)
+
+    def finished(result):
         for warning in result.warnings:
             gr.Warning(warning)
         gallery = [(img.image, f"Seed {img.seed}") for img in result.images]
