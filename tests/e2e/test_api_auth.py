@@ -137,3 +137,11 @@ def test_the_ui_needs_the_gradio_login(ui_client):
     assert config.status_code == 200 and "components" in config.json()
     assert_refused(ui_client.get("/sdapi/v1/options"))  # the UI cookie does not open the API
     ui_client.cookies.clear()
+
+
+@pytest.mark.slow
+def test_ui_responses_carry_no_gradio_cors_headers_and_a_process_time(ui_client):
+    for path in ("/", "/config", "/gradio_api/info"):
+        response = ui_client.get(path, headers={"Origin": "http://evil.example"})
+        assert float(response.headers["x-process-time"]) >= 0
+        assert not [h for h in response.headers if h.lower().startswith("access-control-")], (path, response.headers)
