@@ -6,6 +6,7 @@ two independent, which leaks). Stdlib only: the CLI validates flag values with :
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass, field
@@ -75,13 +76,18 @@ class CredentialStore:
 
     def verify(self, user: str, password: str) -> bool:
         """Return True if one entry matches; every entry is compared, so timing tells nothing about which users exist."""
-        given_user, given_password = user.encode("utf-8", "surrogatepass"), password.encode("utf-8", "surrogatepass")
+        given_user, given_password = _digest(user), _digest(password)
         matched = False
         for cred in self.credentials:
-            user_ok = secrets.compare_digest(cred.user.encode("utf-8"), given_user)
-            password_ok = secrets.compare_digest(cred.password.encode("utf-8"), given_password)
+            user_ok = secrets.compare_digest(_digest(cred.user), given_user)
+            password_ok = secrets.compare_digest(_digest(cred.password), given_password)
             matched |= user_ok & password_ok
         return matched
+
+
+def _digest(text: str) -> bytes:
+    """A fixed-length stand-in for a secret, so comparisons do not even reveal its length."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
 def ui_credentials(options: LaunchOptions) -> CredentialStore:

@@ -114,8 +114,9 @@ def test_api_log_names_the_request_but_no_secret(make_client, caplog):
         client.post("/sdapi/v1/options?token=q", json={"auth": "secret", "samples_format": "png"}, auth=LOGIN,
                     cookies={"session": "cookie-value"})
         client.get("/sdapi/v1/progress", auth=("bot", "wrong-password"))
+        client.get("/sdapi/v1/x%0D%0AINFO forged line")
     lines = [r.getMessage() for r in caplog.records if r.name == "modules.interfaces.http_api.access"]
-    assert len(lines) == 2
+    assert len(lines) == 3 and "\n" not in lines[2] and "\r" not in lines[2] and "/x%0D%0AINFO" in lines[2]
     assert lines[0].startswith("API POST /sdapi/v1/options -> 200 in ") and lines[0].endswith(" ms from testclient")
     assert lines[1].startswith("API GET /sdapi/v1/progress -> 401 in ")
     text = " ".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))  # server side only

@@ -85,7 +85,7 @@ class AccessMiddleware:
         finally:
             if self.policy.log_requests and scope["type"] == "http" and self.is_api(scope):
                 client = scope.get("client")
-                log.info("API %s %s -> %d in %.1f ms from %s", scope["method"], scope["path"], status,
+                log.info("API %s %s -> %d in %.1f ms from %s", scope["method"], _log_path(scope), status,
                          (time.perf_counter() - started) * 1000, client[0] if client else "-")
 
     def is_api(self, scope: Scope) -> bool:
@@ -109,6 +109,13 @@ class AccessMiddleware:
                 await unsupported_media_type()(scope, receive, send)
                 return
         await self.app(scope, receive, _without_cors_headers(send))
+
+
+def _log_path(scope: Scope) -> str:
+    """The path as sent (percent-encoded, no query string), escaped so a crafted path cannot forge log lines."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope["path"]
+    return path.encode("unicode_escape").decode("ascii")
 
 
 def _needs_json(scope: Scope, headers: Headers) -> bool:
