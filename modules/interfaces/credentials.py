@@ -75,7 +75,7 @@ class CredentialStore:
         return bool(self.credentials)
 
     def verify(self, user: str, password: str) -> bool:
-        """Return True if one entry matches; every entry is compared, so timing tells nothing about which users exist."""
+        """Return True if one entry matches; all entries are compared, so timing tells nothing about which exist."""
         given_user, given_password = _digest(user), _digest(password)
         matched = False
         for cred in self.credentials:

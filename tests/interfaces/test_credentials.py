@@ -89,7 +89,7 @@ def test_api_takes_api_auth_else_the_ui_logins(tmp_path):
     path.write_text("carol:c\n", encoding="utf-8")
     ui_only = parse("--gradio-auth", "alice:a", "--gradio-auth-path", str(path))
     assert pairs(ui_credentials(ui_only)) == [("alice", "a"), ("carol", "c")]
-    assert pairs(api_credentials(ui_only)) == [("alice", "a"), ("carol", "c")], "a protected UI never leaves the API open"
+    assert pairs(api_credentials(ui_only)) == [("alice", "a"), ("carol", "c")], "a protected UI has no open API"
     both = parse("--gradio-auth", "alice:a", "--api-auth", "bot:key")
     assert pairs(api_credentials(both)) == [("bot", "key")] and pairs(ui_credentials(both)) == [("alice", "a")]
     assert not api_credentials(parse()) and not ui_credentials(parse())

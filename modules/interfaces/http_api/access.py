@@ -72,6 +72,8 @@ class AccessMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        # decided before routing adds to the scope
+        logged = self.policy.log_requests and scope["type"] == "http" and self.is_api(scope)
 
         async def timed_send(message: Message) -> None:
             nonlocal status
@@ -83,7 +85,7 @@ class AccessMiddleware:
         try:
             await self._inner(scope, receive, timed_send)
         finally:
-            if self.policy.log_requests and scope["type"] == "http" and self.is_api(scope):
+            if logged:
                 client = scope.get("client")
                 log.info("API %s %s -> %d in %.1f ms from %s", scope["method"], _log_path(scope), status,
                          (time.perf_counter() - started) * 1000, client[0] if client else "-")
