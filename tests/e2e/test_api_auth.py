@@ -16,8 +16,8 @@ from modules.interfaces import cli
 from tests.conftest import REPO
 
 DUMMY = {"int": "1", "float": "1.5", "uuid": "00000000-0000-0000-0000-000000000000", "path": "a/b"}
-API_LOGIN = ("bot", "k:e:y")
-UI_LOGIN = ("alice", "wonder land")
+API_LOGIN = ("bot", "k:e:y-Zq7x")
+UI_LOGIN = ("alice", "wonder land Wq9")
 
 
 def build_app(data_dir, *flags: str, ui: bool = False) -> FastAPI:
@@ -65,6 +65,10 @@ def assert_every_route_guarded(client: TestClient, login: tuple[str, str]) -> No
             assert_refused(client.request(method, path, auth=auth))
     for path in ("/docs", "/redoc", "/openapi.json", "/sdapi/v1/options", "/sdapi/v1/samplers/"):
         assert client.get(path, auth=login).status_code == 200, path
+    for path in sorted({path for method, path in requests if method == "GET"}):
+        response = client.get(path, auth=login)
+        assert response.status_code != 401, path
+        assert "Zq7x" not in response.text and "Wq9" not in response.text, f"a password leaks from {path}"
 
 
 @pytest.fixture
@@ -88,7 +92,7 @@ def test_every_api_only_route_needs_the_api_login(api_client):
 
 
 def test_malformed_or_empty_authorization_headers_are_refused(api_client):
-    token = base64.b64encode(b"bot:k:e:y").decode()
+    token = base64.b64encode(f"{API_LOGIN[0]}:{API_LOGIN[1]}".encode()).decode()
     assert api_client.get("/sdapi/v1/options", headers={"Authorization": f"Basic {token}"}).status_code == 200
     for header in ("", "Basic", "Basic ", f"Bearer {token}", "Basic !!!", "Basic " + base64.b64encode(b"bot").decode(),
                    "Basic " + base64.b64encode(b"\xff\xfe:x").decode()):
