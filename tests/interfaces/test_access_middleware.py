@@ -130,3 +130,12 @@ def test_no_request_log_without_the_flag(make_client, caplog):
     with caplog.at_level(logging.DEBUG, logger="modules.interfaces.http_api.access"):
         client.get("/sdapi/v1/progress")
     assert not [r for r in caplog.records if r.name == "modules.interfaces.http_api.access"]
+
+
+def test_websockets_outside_the_ui_need_the_login_too(make_client):
+    from starlette.websockets import WebSocketDisconnect
+
+    client = make_client("--api-auth", "bot:pa:ss")
+    with pytest.raises(WebSocketDisconnect) as exc, client.websocket_connect("/sdapi/v1/stream"):
+        pass
+    assert exc.value.code == 1008
