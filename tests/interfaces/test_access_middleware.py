@@ -139,3 +139,14 @@ def test_websockets_outside_the_ui_need_the_login_too(make_client):
     with pytest.raises(WebSocketDisconnect) as exc, client.websocket_connect("/sdapi/v1/stream"):
         pass
     assert exc.value.code == 1008
+
+
+def test_an_unexpected_error_is_a_timed_json_500_logged_once(make_client, caplog):
+    client = make_client("--api-log")
+    client.app.add_api_route("/sdapi/v1/broken", lambda: 1 / 0)
+    with caplog.at_level(logging.INFO):
+        response = TestClient(client.app, raise_server_exceptions=False).get("/sdapi/v1/broken")
+    assert response.status_code == 500 and float(response.headers["x-process-time"]) >= 0
+    assert response.json()["error"] == "ZeroDivisionError" and "Traceback" not in response.text
+    assert len([r for r in caplog.records if r.exc_info]) == 1
+    assert any("GET /sdapi/v1/broken -> 500" in r.getMessage() for r in caplog.records)

@@ -18,7 +18,8 @@ from starlette.routing import Match, Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modules.interfaces.credentials import CredentialStore, api_credentials
-from modules.interfaces.http_api.basic_auth import is_authorized, unauthorized, unsupported_media_type
+from modules.interfaces.http_api.basic_auth import (internal_error, is_authorized, unauthorized,
+                                                    unsupported_media_type)
 from modules.interfaces.launch_options import LaunchOptions
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class AccessMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
         # decided before routing adds to the scope
         logged = self.policy.log_requests and scope["type"] == "http" and self.is_api(scope)
 
@@ -84,10 +85,14 @@ class AccessMiddleware:
 
         try:
             await self._inner(scope, receive, timed_send)
+        except Exception as exc:
+            if scope["type"] == "http" and status is None:  # answer here so the 500 is timed too; the app's
+                await internal_error(exc)(scope, receive, timed_send)  # error handler still logs the traceback
+            raise
         finally:
             if logged:
                 client = scope.get("client")
-                log.info("API %s %s -> %d in %.1f ms from %s", scope["method"], _log_path(scope), status,
+                log.info("API %s %s -> %d in %.1f ms from %s", scope["method"], _log_path(scope), status or 500,
                          (time.perf_counter() - started) * 1000, client[0] if client else "-")
 
     def is_api(self, scope: Scope) -> bool:

@@ -1,4 +1,4 @@
-"""HTTP Basic: read the ``Authorization`` header, and the JSON refusals the access middleware answers with."""
+"""HTTP Basic: read the ``Authorization`` header; and the JSON answers the access middleware gives by itself."""
 from __future__ import annotations
 
 import base64
@@ -48,3 +48,8 @@ def unsupported_media_type() -> JSONResponse:
     """415 for an API request body that is not JSON."""
     body = error_body("UnsupportedMediaType", "Request bodies must be JSON (Content-Type: application/json)")
     return JSONResponse(body, status_code=415)
+
+
+def internal_error(exc: Exception) -> JSONResponse:
+    """500 in the shape of the app's own handler for unexpected errors (no message, no traceback)."""
+    return JSONResponse(error_body(type(exc).__name__, "internal error; see the server log"), status_code=500)
