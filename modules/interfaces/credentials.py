@@ -124,8 +124,9 @@ def exposure_warnings(options: LaunchOptions, *, ui: bool) -> list[str]:
         return []
     where = f"{options.bind_host}:{options.effective_port}"
     if not api_logins:
-        return [f"SECURITY WARNING: listening on {where} with NO authentication: anyone who can reach this "
-                "machine can use the UI and the API. Add --gradio-auth user:password (or --api-auth)."]
+        return [f"SECURITY WARNING: listening on {where} with NO authentication: anyone who can reach this machine "
+                f"can use {'the UI and the API' if ui else 'the API'}. Add --gradio-auth user:password "
+                "(or --api-auth)."]
     if ui and not ui_logins:
         return [f"SECURITY WARNING: listening on {where} and the UI has no login (only the API needs "
                 "--api-auth credentials). Add --gradio-auth user:password."]
