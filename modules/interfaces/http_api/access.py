@@ -3,7 +3,8 @@
 Every request that the mounted Gradio UI does not own (all ``/sdapi/...`` paths, ``/docs``, ``/redoc``,
 ``/openapi.json``, any route added later, and everything in API-only mode) needs HTTP Basic credentials when the
 policy has any; the UI keeps Gradio's own login cookie. Wrapping the whole app, not single routes, means no route
-can be registered outside it (A1111's per-route auth let extension routes escape).
+can be registered outside it (A1111's per-route auth let extension routes escape). CORS headers come only from the
+``--cors-allow-origins[-regex]`` allowlist: those Gradio adds by itself are dropped.
 """
 from __future__ import annotations
 
