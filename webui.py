@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=(options.loglevel or "INFO").upper(), format="%(levelname)s %(name)s: %(message)s")
     for flag in options.unknown_args:
         logging.warning("Ignoring unknown command-line argument: %s", flag)
+    check_access(options, ui=not options.nowebui)
     from modules import bootstrap  # heavy imports (torch, diffusers) only after --help has been handled
     import uvicorn
 
@@ -36,6 +37,18 @@ def main(argv: list[str] | None = None) -> int:
                      daemon=True).start()
     server.run()
     return 0
+
+
+def check_access(options, *, ui: bool) -> None:
+    """Exit on an unreadable --gradio-auth-path; warn loudly when reachable from the network without a login."""
+    from modules.interfaces import credentials
+
+    try:
+        warnings = credentials.exposure_warnings(options, ui=ui)
+    except credentials.CredentialError as exc:
+        sys.exit(f"webui: error: {exc}")
+    for text in warnings:
+        logging.warning(text)
 
 
 def _announce(server, url: str) -> None:

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.routing import Mount
 
 from modules.adapters.devices import DevicePolicy
 from modules.adapters.diffusers_backend import DiffusersBackend
@@ -27,6 +28,8 @@ from modules.core.settings import SettingsStore
 from modules.core.style_store import StyleStore
 from modules.core.upscalers import UpscalerCatalog, upscaler_folders
 from modules.interfaces.cli import LaunchOptions
+from modules.interfaces.credentials import CredentialStore, ui_credentials
+from modules.interfaces.http_api.access import AccessMiddleware, AccessPolicy
 from modules.interfaces.http_api.errors import install_error_handlers
 from modules.interfaces.http_api.routes import build_router
 
@@ -91,11 +94,18 @@ def _upscaling(options: LaunchOptions, paths: Paths, settings: SettingsStore, pr
 
 def create_app(ctx: AppContext, *, api: bool, ui: bool, options: LaunchOptions | None = None) -> FastAPI:
     """A FastAPI app with the API (when asked) and the Gradio UI mounted at ``/`` (unless API-only); `options`
-    (the launch flags) set authentication, CORS and what ``cmd-flags`` reports."""
+    (the launch flags) set authentication, CORS and what ``cmd-flags`` reports.
+
+    One :class:`AccessMiddleware` wraps everything: each route that is not the UI's needs HTTP Basic with the
+    ``--api-auth`` credentials, or else the ``--gradio-auth`` ones (a login-protected UI never has an open API);
+    the UI asks for ``--gradio-auth``/``--gradio-auth-path`` through Gradio's own login page.
+    """
+    policy = AccessPolicy.from_options(options)
     app = FastAPI(title="Stable Diffusion web UI", docs_url="/docs", redoc_url="/redoc")
     install_error_handlers(app)
     if api:
         app.include_router(build_router(ctx, options))
+    ui_app = None
     if ui:
         import gradio as gr  # noqa: PLC0415 - only the UI mode pays for importing gradio
         from modules.interfaces.gradio_ui.app import build_ui  # noqa: PLC0415
@@ -104,8 +114,11 @@ def create_app(ctx: AppContext, *, api: bool, ui: bool, options: LaunchOptions |
         blocks = build_ui(ctx)
         blocks.queue(default_concurrency_limit=1)
         assets = page_assets()
+        logins = ui_credentials(options) if options else CredentialStore()
         app = gr.mount_gradio_app(app, blocks, path="/", allowed_paths=[], show_error=True, css=assets.css,
-                                  head=assets.head)
+                                  head=assets.head, auth=logins.verify if logins else None)
+        ui_app = next(route.app for route in app.router.routes if isinstance(route, Mount) and route.path == "")
+    app.add_middleware(AccessMiddleware, policy=policy, router=app.router, ui_app=ui_app)
     return app
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 from dataclasses import fields
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from .credentials import CredentialError, parse_credentials
 from .launch_options import API_ONLY_PORT, DEFAULT_PORT, LaunchOptions
 
 __all__ = ["API_ONLY_PORT", "DEFAULT_PORT", "LaunchOptions", "build_parser", "parse"]
@@ -76,32 +78,63 @@ def _add_server_flags(parser: argparse.ArgumentParser) -> None:
                    help="HTTP keep-alive timeout (default: 30)")
     g.add_argument("--theme", choices=("light", "dark"), default=None, help="force the UI theme")
     _paths(g, {
-        "--gradio-auth-path": "file with credentials in the --gradio-auth format (one or more lines)",
+        "--gradio-auth-path": "file with more UI logins in the --gradio-auth format (one or more lines)",
         "--tls-keyfile": "TLS private key; needs --tls-certfile",
         "--tls-certfile": "TLS certificate; needs --tls-keyfile",
     }, metavar="FILE")
     _strings(g, {
         "--server-name": ("HOST", "address or host name to bind (overrides --listen)"),
-        "--api-auth": ("USER:PASS[,...]", 'HTTP Basic credentials for the API, "u:p,u2:p2"'),
-        "--gradio-auth": ("USER:PASS[,...]", 'login credentials, "u:p,u2:p2"; one credential store guards UI and API'),
         "--ngrok": ("TOKEN", "ngrok tunnel token: recognised, but no tunnel is opened (a warning is printed)"),
         "--subpath": ("PATH", "serve under this URL path prefix (reverse proxy)"),
-        "--cors-allow-origins": ("ORIGINS", "comma-separated CORS origin allowlist (default: CORS off)"),
-        "--cors-allow-origins-regex": ("REGEX", "CORS origin allowlist as one regular expression"),
+        "--cors-allow-origins": ("ORIGINS", "comma-separated origins that browser pages may call the server from "
+                                 "(CORS, with credentials; default: no CORS header at all)"),
     })
+    _add_access_flags(g)
     g.add_argument("--gradio-allowed-path", action="append", type=Path, default=[], metavar="DIR",
                    help="extra folder the UI may serve files from (repeatable)")
     _switches(g, {
         "--listen": "bind 0.0.0.0 so other machines on the network can connect",
         "--api": "serve the /sdapi/v1 HTTP API alongside the UI",
         "--nowebui": "serve only the HTTP API, no UI (default port 7861)",
-        "--api-log": "log every API request",
+        "--api-log": "log every API request: method, path, status, duration, client address (never credentials "
+                     "or bodies)",
         "--api-server-stop": "enable the /sdapi/v1/server-kill, server-restart and server-stop routes",
         "--share": "recognised for compatibility: no public tunnel is opened (a warning is printed)",
         "--autolaunch": "open the UI in the default web browser once the server is up",
         "--disable-tls-verify": "allow self-signed TLS certificates",
         "--enable-insecure-extension-access": "accepted for compatibility: extensions are never installed from URLs",
     })
+
+
+def _credentials_text(text: str) -> str:
+    """Check a --api-auth/--gradio-auth value; the message names the bad entry, never its text (a password)."""
+    try:
+        if not parse_credentials(text):
+            raise CredentialError("no user:password given")
+    except CredentialError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
+def _regex_text(text: str) -> str:
+    """Check that a --cors-allow-origins-regex value compiles."""
+    try:
+        re.compile(text)
+    except re.error as err:
+        raise argparse.ArgumentTypeError(f"not a regular expression: {err}") from None
+    return text
+
+
+def _add_access_flags(g) -> None:
+    """Add the login and CORS-pattern flags, whose values are checked while parsing."""
+    g.add_argument("--api-auth", type=_credentials_text, default=None, metavar="USER:PASS[,...]",
+                   help='HTTP Basic logins for every non-UI route (/sdapi, /docs, /openapi.json), "u:p,u2:p2"; '
+                        "without it the API takes the --gradio-auth logins")
+    g.add_argument("--gradio-auth", type=_credentials_text, default=None, metavar="USER:PASS[,...]",
+                   help='UI logins, "u:p,u2:p2" (a password may contain ":"); they also guard the API unless '
+                        "--api-auth is given")
+    g.add_argument("--cors-allow-origins-regex", type=_regex_text, default=None, metavar="REGEX",
+                   help="CORS origin allowlist as one regular expression (must match the whole origin)")
 
 
 def _add_device_flags(parser: argparse.ArgumentParser) -> None:
