@@ -21,9 +21,13 @@ Routes = list[tuple[str, str, Callable]]
 
 
 async def wait_for(ctx: AppContext, job: Job, request: Request | None = None) -> Any:
-    """The job's result once it is done; cancels the job if the client goes away first."""
-    while not await asyncio.to_thread(job.wait, 0.5):
-        if request is not None and await request.is_disconnected():
+    """The job's result once it is done; cancels the job if the client goes away first. Polls instead of
+    blocking a worker thread, so any number of waiting requests costs no threads."""
+    polls = 0
+    while not job.wait(0):
+        await asyncio.sleep(0.05)
+        polls += 1
+        if request is not None and polls % 10 == 0 and await request.is_disconnected():
             ctx.jobs.cancel(job.id)
     return job.outcome()
 

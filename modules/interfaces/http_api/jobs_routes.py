@@ -123,6 +123,9 @@ async def _stream(ctx: AppContext, job: Job, request: Request) -> AsyncIterator[
         if update != last:
             yield f"event: progress\ndata: {json.dumps(update)}\n\n"
             last = update
-        await asyncio.to_thread(job.wait, 0.5)
+        for _ in range(10):  # about twice a second, at once when the job ends
+            if job.wait(0):
+                break
+            await asyncio.sleep(0.05)
     yield f"event: done\ndata: {json.dumps(job_status(ctx, job))}\n\n"
 
