@@ -1,9 +1,9 @@
 """``/sdapi/v1`` routes (each also answers with a trailing slash), closing over the AppContext."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from modules.core.context import AppContext
 from modules.core.samplers import SAMPLERS, SCHEDULES
@@ -12,6 +12,10 @@ from modules.interfaces.launch_options import LaunchOptions
 from .addon_routes import addon_routes
 from .extras_routes import extras_routes
 from .generation_routes import generation_routes
+from .info_routes import info_routes
+from .options_routes import options_routes
+from .script_routes import script_routes
+from .server_routes import MemoryProbe, ServerControl, server_routes
 from .style_routes import style_routes
 
 PREFIX = "/sdapi/v1"
@@ -25,11 +29,14 @@ def _route(router: APIRouter, method: str, path: str, handler: Callable) -> None
 Routes = list[tuple[str, str, Callable]]
 
 
-def build_router(ctx: AppContext, options: LaunchOptions | None = None) -> APIRouter:
-    """All API routes of this build (`options`: the launch flags, for routes that report or depend on them)."""
+def build_router(ctx: AppContext, options: LaunchOptions | None = None, *, cuda_memory: MemoryProbe | None = None,
+                 server_control: ServerControl | None = None) -> APIRouter:
+    """All API routes of this build (`options`: the launch flags, for routes that report or depend on them;
+    `cuda_memory`: the device probe for ``memory``; `server_control`: what ``server-*`` routes call)."""
     router = APIRouter()
-    routes = (*generation_routes(ctx), *_model_routes(ctx), *_listing_routes(), *addon_routes(ctx),
-              *style_routes(ctx), *extras_routes(ctx))
+    routes = (*generation_routes(ctx), *_model_routes(ctx), *options_routes(ctx), *_listing_routes(),
+              *addon_routes(ctx), *style_routes(ctx), *extras_routes(ctx), *info_routes(ctx), *script_routes(),
+              *server_routes(ctx, options, cuda_memory=cuda_memory, server_control=server_control))
     for method, path, handler in routes:
         _route(router, method, path, handler)
     return router
@@ -39,21 +46,6 @@ def _model_routes(ctx: AppContext) -> Routes:
     def sd_models() -> list[dict]:
         return [{"title": r.title, "model_name": r.model_name, "hash": r.short_hash, "sha256": r.sha256,
                  "filename": r.name, "config": None} for r in ctx.catalog.checkpoints()]
-
-    def get_options() -> dict:
-        return ctx.settings.current().as_dict()
-
-    def set_options(changes: dict[str, Any] = Body(...)) -> None:
-        changes = dict(changes)
-        wanted = changes.pop("sd_model_checkpoint", None)
-        changes.pop("sd_checkpoint_hash", None)
-        current = ctx.settings.current()
-        if wanted and wanted != current.get("sd_model_checkpoint"):
-            with ctx.generation.work_lock:
-                ctx.models.select_checkpoint(str(wanted))
-        known = current.as_dict()
-        ctx.settings.update({k: v for k, v in changes.items() if k in known}, from_api=True)
-        return None
 
     def refresh_checkpoints() -> None:
         ctx.catalog.refresh()
@@ -77,8 +69,7 @@ def _model_routes(ctx: AppContext) -> Routes:
             ctx.models.ensure()
         return {}
 
-    return [("GET", "/sd-models", sd_models), ("GET", "/options", get_options), ("POST", "/options", set_options),
-            ("POST", "/refresh-checkpoints", refresh_checkpoints), ("GET", "/embeddings", embeddings),
+    return [("GET", "/sd-models", sd_models), ("POST", "/refresh-checkpoints", refresh_checkpoints), ("GET", "/embeddings", embeddings),
             ("POST", "/refresh-embeddings", refresh_embeddings), ("POST", "/unload-checkpoint", unload_checkpoint),
             ("POST", "/reload-checkpoint", reload_checkpoint)]
 
