@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
-import tomllib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+_VERSION = re.compile(r'^version\s*=\s*["\']([^"\'\n]*)["\']', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,17 @@ def git_head(folder: Path) -> str:
 
 
 def manifest_version(folder: Path) -> str:
-    """The ``version`` of ``extension.toml``, or ``""`` when there is none or it is unreadable."""
+    """The top-level ``version = "..."`` of ``extension.toml``, or ``""`` when there is none or it is unreadable."""
     try:
-        data = tomllib.loads((folder / "extension.toml").read_text(encoding="utf-8"))
+        text = (folder / "extension.toml").read_text(encoding="utf-8")
     except FileNotFoundError:
         return ""
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         log.warning("Unreadable %s: %s", folder / "extension.toml", exc)
         return ""
-    return str(data.get("version", ""))
+    top_level = text.split("\n[", 1)[0]  # keys before the first table header
+    match = _VERSION.search(top_level)
+    return match[1] if match else ""
 
 
 def list_extensions(root: Path, disabled: frozenset[str] = frozenset(), *,

@@ -43,42 +43,53 @@ def build_router(ctx: AppContext, options: LaunchOptions | None = None, *, cuda_
 
 
 def _model_routes(ctx: AppContext) -> Routes:
+    """Checkpoint listing and actions, embeddings."""
     def sd_models() -> list[dict]:
+        """Every checkpoint: title, name, short hash and sha256 (once known), path relative to its folder."""
         return [{"title": r.title, "model_name": r.model_name, "hash": r.short_hash, "sha256": r.sha256,
                  "filename": r.name, "config": None} for r in ctx.catalog.checkpoints()]
 
     def refresh_checkpoints() -> None:
+        """Rescan the checkpoint folders."""
         ctx.catalog.refresh()
 
     def embeddings() -> dict:
+        """Embeddings the last job could use (``loaded``) and those it skipped."""
         report = ctx.generation.embedding_report()
         entry = {"step": None, "sd_checkpoint": None, "sd_checkpoint_name": None, "shape": None}
         return {"loaded": {name: {**entry, "vectors": n} for name, n in report.loaded.items()},
                 "skipped": {name: {**entry, "vectors": 0} for name in report.skipped}}
 
     def refresh_embeddings() -> None:
+        """Rescan the add-on folders (embeddings, VAEs, LoRAs)."""
         ctx.addons.refresh()
 
     def unload_checkpoint() -> dict:
+        """Release the loaded checkpoints (after the running job)."""
         with ctx.generation.work_lock:
             ctx.models.unload()
         return {}
 
     def reload_checkpoint() -> dict:
+        """Load the active checkpoint again."""
         with ctx.generation.work_lock:
             ctx.models.ensure()
         return {}
 
-    return [("GET", "/sd-models", sd_models), ("POST", "/refresh-checkpoints", refresh_checkpoints), ("GET", "/embeddings", embeddings),
+    return [("GET", "/sd-models", sd_models), ("POST", "/refresh-checkpoints", refresh_checkpoints),
+            ("GET", "/embeddings", embeddings),
             ("POST", "/refresh-embeddings", refresh_embeddings), ("POST", "/unload-checkpoint", unload_checkpoint),
             ("POST", "/reload-checkpoint", reload_checkpoint)]
 
 
 def _listing_routes() -> Routes:
+    """Sampler and schedule listings."""
     def samplers() -> list[dict]:
+        """Every sampler with its aliases and A1111 options."""
         return [{"name": s.name, "aliases": list(s.aliases), "options": s.a1111_options()} for s in SAMPLERS]
 
     def schedulers() -> list[dict]:
+        """Every schedule type (name, label, aliases, default rho)."""
         return [{"name": s.name, "label": s.label, "aliases": list(s.aliases) or None,
                  "default_rho": s.default_rho, "need_inner_model": s.need_inner_model} for s in SCHEDULES]
 

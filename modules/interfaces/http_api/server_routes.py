@@ -92,7 +92,8 @@ def server_routes(ctx: AppContext, options: LaunchOptions | None, *, cuda_memory
     routes: Routes = [("GET", "/cmd-flags", cmd_flags), ("GET", "/memory", memory),
                       ("GET", "/extensions", extensions)]
     if flags.api_server_stop:
-        routes += [("POST", f"/server-{command}", _command(control, command)) for command in ("kill", "restart", "stop")]
+        routes += [("POST", f"/server-{command}", _command(control, command))
+                   for command in ("kill", "restart", "stop")]
     return routes
 
 
