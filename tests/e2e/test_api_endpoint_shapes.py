@@ -114,6 +114,12 @@ def test_unknown_routes_are_json_404(client, method, path):
     assert set(body) == {"error", "detail", "body", "errors"} and body["error"] == "NotFound"
 
 
+def test_openapi_schema_builds(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/sdapi/v1/png-info", "/sdapi/v1/cmd-flags", "/sdapi/v1/txt2img"} <= set(paths)
+    assert "/sdapi/v1/png-info/" not in paths, "trailing-slash twins stay out of the docs"
+
+
 def test_interrogate_is_a_clean_404(client):
     response = client.post("/sdapi/v1/interrogate", json={"image": png_b64(), "model": "clip"})
     assert response.status_code == 404 and "Model not found" in response.json()["detail"]

@@ -24,10 +24,10 @@ def _or_default(body: GenerationBody, name: str) -> Any:
     return type(body).model_fields[name].default if value is None and name in type(body).model_fields else value
 
 
-def _number(value: str | None) -> float | int | str | None:
-    """An infotext number as int or float (other text as is)."""
-    if value is None:
-        return None
+def _number(value: object) -> object:
+    """An infotext number as int or float (other values as they are)."""
+    if not isinstance(value, str):
+        return value
     for kind in (int, float):
         try:
             return kind(value)
@@ -52,7 +52,7 @@ def info_dict(result: GenerationResult, body: GenerationBody) -> dict[str, Any]:
         "sd_vae_name": fields.get("VAE"), "sd_vae_hash": fields.get("VAE hash"),
         "seed_resize_from_w": _or_default(body, "seed_resize_from_w"),
         "seed_resize_from_h": _or_default(body, "seed_resize_from_h"),
-        "denoising_strength": _number(fields.get("Denoising strength")),
+        "denoising_strength": _number(fields.get("Denoising strength", getattr(body, "denoising_strength", None))),
         "extra_generation_params": {k: v for k, v in fields.items() if k not in BASE_KEYS},
         "index_of_first_image": 0, "infotexts": result.infotexts, "styles": list(body.styles or []),
         "job_timestamp": result.job_timestamp, "clip_skip": int(fields.get("Clip skip", 1)),
