@@ -54,6 +54,7 @@ def test_checkpoint_aliases_and_unknown(client):
         client.post("/sdapi/v1/options", json={"sd_model_checkpoint": alias})
         assert client.ctx.models.loaded.record.stem == "beta", alias
         client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "alpha"})
+    assert client.post("/sdapi/v1/options", json={"sd_model_checkpoint": 5}).status_code == 422
     missing = client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "nope", "CLIP_stop_at_last_layers": 4})
     assert missing.status_code == 404
     options = client.get("/sdapi/v1/options").json()

@@ -33,11 +33,13 @@ def options_routes(ctx: AppContext) -> Routes:
             log.warning("POST /options: ignoring unknown setting keys %s", ", ".join(unknown))
         settable = {k: v for k, v in changes.items() if k in known and k not in CHECKPOINT_KEYS}
         wanted = changes.get("sd_model_checkpoint")
-        if wanted and not _is_current(ctx, str(wanted)):
-            ctx.catalog.find(str(wanted))  # an unknown name fails before anything changes
+        if wanted is not None and not isinstance(wanted, str):
+            raise InvalidRequest(f"sd_model_checkpoint: expected a checkpoint title, name or hash, got {wanted!r}")
+        if wanted and not _is_current(ctx, wanted):
+            ctx.catalog.find(wanted)  # an unknown name fails before anything changes
             ctx.settings.current().with_overrides(settable)  # so do refused or invalid keys
             with ctx.generation.work_lock:
-                ctx.models.select_checkpoint(str(wanted))
+                ctx.models.select_checkpoint(wanted)
         ctx.settings.update(settable, from_api=True)
         return None
 
