@@ -88,3 +88,13 @@ def test_save_send_switches_on_disk(client, data_dir):
     assert pngs(data_dir) == before, "do_not_save_samples and the API default save_images=false write nothing"
     quiet = client.post("/sdapi/v1/txt2img", json={**SMALL, "send_images": False}).json()
     assert quiet["images"] == [] and json.loads(quiet["info"])["all_seeds"] == [3]
+
+
+def test_legacy_firstphase_size_runs_hires_fix_to_width_and_height(client):
+    body = {**SMALL, "width": 128, "height": 128, "enable_hr": True, "firstphase_width": 64,
+            "firstphase_height": 64, "hr_upscaler": "Lanczos", "denoising_strength": 0.5}
+    data = client.post("/sdapi/v1/txt2img", json=body).json()
+    image = Image.open(io.BytesIO(base64.b64decode(data["images"][0])))
+    info = json.loads(data["info"])
+    assert image.size == (128, 128) and (info["width"], info["height"]) == (64, 64)
+    assert "Size: 64x64" in info["infotexts"][0] and info["denoising_strength"] == 0.5
