@@ -82,3 +82,17 @@ def test_bad_override_values_are_client_errors(client):
     assert bad.status_code == 422 and "CLIP_stop_at_last_layers" in bad.json()["detail"]
     locked = client.post("/sdapi/v1/txt2img", json={**SMALL, "override_settings": {"outdir_samples": "/etc"}})
     assert locked.status_code == 403
+
+
+def test_a_model_switch_shows_as_a_job(client, monkeypatch):
+    seen = []
+    real = client.ctx.models.select_checkpoint
+
+    def watched(alias, **kwargs):
+        seen.append(client.get("/sdapi/v1/progress").json()["state"])
+        return real(alias, **kwargs)
+    monkeypatch.setattr(client.ctx.models, "select_checkpoint", watched)
+    assert client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "beta"}).json() is None
+    assert seen and seen[0]["job_count"] == 1 and seen[0]["job"] == "Load checkpoint"
+    idle = client.get("/sdapi/v1/progress").json()
+    assert idle["progress"] == 0 and idle["state"]["job_count"] == 0

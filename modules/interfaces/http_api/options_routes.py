@@ -1,6 +1,7 @@
 """``GET``/``POST /sdapi/v1/options``: every setting, and changes that round-trip the whole dict (Open WebUI)."""
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any, Callable
 
@@ -39,11 +40,20 @@ def options_routes(ctx: AppContext) -> Routes:
             ctx.catalog.find(wanted)  # an unknown name fails before anything changes
             ctx.settings.current().with_overrides(settable)  # so do refused or invalid keys
             with ctx.generation.work_lock:
-                ctx.models.select_checkpoint(wanted)
+                _switch_checkpoint(ctx, wanted)
         ctx.settings.update(settable, from_api=True)
         return None
 
     return [("GET", "/options", get_options), ("POST", "/options", set_options)]
+
+
+def _switch_checkpoint(ctx: AppContext, wanted: str) -> None:
+    """Load `wanted`, shown by ``/progress`` as a job while it loads (clients poll for idle afterwards)."""
+    ctx.progress.begin("Load checkpoint", job_count=1, timestamp=datetime.datetime.now().strftime("%Y%m%d%H%M%S"))
+    try:
+        ctx.models.select_checkpoint(wanted)
+    finally:
+        ctx.progress.finish()
 
 
 def _is_current(ctx: AppContext, wanted: str) -> bool:
