@@ -96,3 +96,12 @@ def test_a_model_switch_shows_as_a_job(client, monkeypatch):
     assert seen and seen[0]["job_count"] == 1 and seen[0]["job"] == "Load checkpoint"
     idle = client.get("/sdapi/v1/progress").json()
     assert idle["progress"] == 0 and idle["state"]["job_count"] == 0
+
+
+def test_a_checkpoint_override_lasts_one_request(client):
+    client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "alpha"})
+    before = client.get("/sdapi/v1/options").json()
+    body = {**SMALL, "override_settings": {"sd_model_checkpoint": "beta"}}
+    assert json.loads(client.post("/sdapi/v1/txt2img", json=body).json()["info"])["sd_model_name"] == "beta"
+    assert json.loads(client.post("/sdapi/v1/txt2img", json=SMALL).json()["info"])["sd_model_name"] == "alpha"
+    assert client.get("/sdapi/v1/options").json() == before
