@@ -11,6 +11,7 @@ from starlette.routing import Mount
 
 from modules.adapters.devices import DevicePolicy
 from modules.adapters.diffusers_backend import DiffusersBackend
+from modules.adapters.memory_stats import cuda_memory
 from modules.adapters.upscaler_models import NetworkUpscaler
 from modules.core.addon_catalog import AddonCatalog
 from modules.core.context import AppContext
@@ -104,7 +105,7 @@ def create_app(ctx: AppContext, *, api: bool, ui: bool, options: LaunchOptions |
     app = FastAPI(title="Stable Diffusion web UI", docs_url="/docs", redoc_url="/redoc")
     install_error_handlers(app)
     if api:
-        app.include_router(build_router(ctx, options))
+        app.include_router(build_router(ctx, options, cuda_memory=cuda_memory))
     ui_app = None
     if ui:
         import gradio as gr  # noqa: PLC0415 - only the UI mode pays for importing gradio

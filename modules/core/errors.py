@@ -10,6 +10,10 @@ class InvalidRequest(WebUIError):
     """A request field is out of range or malformed (HTTP 422)."""
 
 
+class SettingLocked(InvalidRequest):
+    """A setting that may not be changed from where the change came (the API: paths, patterns, ``api_*``) (HTTP 403)."""
+
+
 class SamplerNotFound(InvalidRequest):
     """A sampler or schedule name matches nothing we offer (HTTP 400)."""
 

@@ -32,6 +32,7 @@ class ModelManager:
         self._lock = threading.RLock()
         self._cache: OrderedDict[Path, LoadedCheckpoint] = OrderedDict()
         self._active: Path | None = None
+        self._borrowed = False  # the active model is one job's override, not the configured checkpoint
         self.last_switch_seconds = 0.0
 
     @property
@@ -67,15 +68,19 @@ class ModelManager:
             if persist:
                 self._settings.update({"sd_model_checkpoint": loaded.record.title,
                                        "sd_checkpoint_hash": loaded.record.sha256 or ""})
+            self._borrowed = not persist
             return loaded
 
     def ensure(self, alias: str | None = None) -> LoadedCheckpoint:
-        """Return the checkpoint a job should use: ``alias`` (this job only) or the active/default one."""
+        """Return the checkpoint a job should use: ``alias`` (this job only) or the active/default one; after a
+        job's override the configured checkpoint comes back (A1111's ``override_settings_restore_afterwards``)."""
         if alias:
             return self.select_checkpoint(alias, persist=False)
         with self._lock:
             loaded = self.loaded
-            return loaded if loaded is not None else self.select_checkpoint(self._default_alias())
+            if loaded is not None and not self._borrowed:
+                return loaded
+            return self.select_checkpoint(self._default_alias())
 
     def unload(self) -> None:
         """Release every checkpoint in memory."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Mapping, Sequence
 
-from modules.core.errors import InvalidRequest, WebUIError
+from modules.core.errors import InvalidRequest, SettingLocked, WebUIError
 from modules.core.samplers import SAMPLERS, SCHEDULES
 
 log = logging.getLogger(__name__)
@@ -194,14 +194,19 @@ class Settings:
         return Settings(MappingProxyType({**self.values, **changes}), self.specs)
 
 
+def api_settable(key: str, spec: SettingSpec | None) -> bool:
+    """Whether the API may change `key`: not a path or pattern setting, and never an ``api_*`` key."""
+    return not key.startswith("api_") and (spec is None or spec.api_settable)
+
+
 def checked_changes(current: Settings, changes: Mapping[str, object], *, from_api: bool) -> dict[str, object]:
     """Return the validated changes that differ from `current`; raise InvalidRequest naming the key."""
     result: dict[str, object] = {}
     for key, value in changes.items():
         spec = current.specs.get(key)
         same = key in current.values and current.values[key] == value
-        if spec is not None and from_api and not spec.api_settable and not same:
-            raise InvalidRequest(f"{key} cannot be changed through the API")
+        if from_api and not same and not api_settable(key, spec):
+            raise SettingLocked(f"{key} cannot be changed through the API")
         if spec is not None:
             value = validate_value(spec, value)
         else:

@@ -6,6 +6,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modules.core import errors
 
@@ -13,6 +14,7 @@ log = logging.getLogger(__name__)
 
 STATUS = (
     (errors.SamplerNotFound, 400),
+    (errors.SettingLocked, 403),
     (errors.InvalidRequest, 422),
     (errors.UnsupportedModel, 422),
     (errors.ModelNotFound, 404),
@@ -41,6 +43,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.WebUIError)
     async def _webui_error(request: Request, exc: errors.WebUIError) -> JSONResponse:
         return JSONResponse(error_body(type(exc).__name__, str(exc)), status_code=status_for(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        name = "NotFound" if exc.status_code == 404 else "HTTPException"
+        detail = f"Not Found: {request.url.path}" if exc.status_code == 404 else str(exc.detail)
+        return JSONResponse(error_body(name, detail), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

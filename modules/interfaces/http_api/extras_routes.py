@@ -14,7 +14,7 @@ from .extras_schemas import (ExtrasBatchImagesBody, ExtrasSingleImageBody, batch
 Routes = list[tuple[str, str, Callable]]
 
 
-def _model_path(record: UpscalerRecord, models_dir: Path) -> str | None:
+def relative_model_path(record: UpscalerRecord, models_dir: Path) -> str | None:
     """The file relative to the models folder (no host paths in listings), or its name when outside it."""
     if record.path is None:
         return None
@@ -29,7 +29,7 @@ def extras_routes(ctx: AppContext) -> Routes:
 
     def upscalers() -> list[dict]:
         """Every upscaler in A1111's order: None, Lanczos, Nearest, then model files by name."""
-        return [{"name": r.name, "model_name": r.family, "model_path": _model_path(r, ctx.paths.models_dir),
+        return [{"name": r.name, "model_name": r.family, "model_path": relative_model_path(r, ctx.paths.models_dir),
                  "model_url": None, "scale": r.scale} for r in ctx.upscalers.upscalers()]
 
     def latent_upscale_modes() -> list[dict]:

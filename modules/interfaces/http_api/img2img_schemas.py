@@ -57,8 +57,6 @@ class Img2ImgBody(GenerationBody):
     initial_noise_multiplier: float | None = None
     latent_mask: str | None = None
     include_init_images: bool | None = False
-    script_name: str | None = None
-    script_args: list[Any] | None = None
 
     def to_core(self) -> Img2ImgRequest:
         """The core request: images decoded, nulls replaced by defaults, an outpainting script applied."""

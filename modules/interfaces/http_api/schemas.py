@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from typing import Any
 
 from PIL.PngImagePlugin import PngInfo
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from modules.core.params import Txt2ImgRequest
 from modules.core.results import GenerationResult
-from modules.core.version import APP_VERSION
+
+from .body_checks import check_script, check_unsupported, request_warnings, sampler_overrides
+from .infotext_body import apply_infotext
+from .response_info import info_payload
 
 
 class GenerationBody(BaseModel):
     """The fields ``txt2img`` and ``img2img`` share: every field optional, ``null`` means the default, unknown
-    keys ignored."""
+    keys ignored (and never echoed)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -42,11 +44,31 @@ class GenerationBody(BaseModel):
     do_not_save_samples: bool | None = False
     do_not_save_grid: bool | None = False
     eta: float | None = None
+    s_min_uncond: float | None = None
+    s_churn: float | None = None
+    s_tmax: float | None = None
+    s_tmin: float | None = None
+    s_noise: float | None = None
     override_settings: dict[str, Any] | None = None
     override_settings_restore_afterwards: bool | None = True
+    refiner_checkpoint: str | None = None
+    refiner_switch_at: float | None = None
     disable_extra_networks: bool | None = False
+    comments: dict[str, Any] | None = None
+    script_name: str | None = None
+    script_args: list[Any] | None = []
+    alwayson_scripts: dict[str, Any] | None = {}
     send_images: bool | None = True
     save_images: bool | None = False
+    force_task_id: str | None = None
+    infotext: str | None = None
+
+    @model_validator(mode="after")
+    def _fill_from_infotext(self) -> GenerationBody:
+        """A1111's ``infotext`` field: its values fill every field the client did not send."""
+        if self.infotext:
+            apply_infotext(self)
+        return self
 
     def values(self) -> dict[str, Any]:
         """Every field with nulls replaced by the field's default."""
@@ -58,11 +80,17 @@ class GenerationBody(BaseModel):
         """The ``parameters`` echo: known fields only (never an unknown key a client forwarded)."""
         return self.model_dump()
 
+    def warnings(self) -> list[str]:
+        """What this build ignores from the request (unknown always-on scripts, face restoration, tiling)."""
+        return request_warnings(self)
+
     def common_fields(self) -> dict[str, Any]:
-        """The `GenerationRequest` fields of this body, as keyword arguments."""
+        """The `GenerationRequest` fields of this body, as keyword arguments (unsupported features refused)."""
+        check_unsupported(self)
         v = self.values()
-        overrides = dict(v["override_settings"] or {})
+        overrides = {**dict(v["override_settings"] or {}), **sampler_overrides(self)}
         checkpoint = overrides.pop("sd_model_checkpoint", None)
+        overrides.pop("sd_checkpoint_hash", None)
         return dict(
             prompt=v["prompt"], negative_prompt=v["negative_prompt"], styles=tuple(v["styles"] or ()),
             steps=v["steps"],
@@ -81,6 +109,8 @@ class Txt2ImgBody(GenerationBody):
 
     enable_hr: bool | None = False
     denoising_strength: float | None = None
+    firstphase_width: int | None = 0
+    firstphase_height: int | None = 0
     hr_scale: float | None = 2.0
     hr_upscaler: str | None = None
     hr_second_pass_steps: int | None = 0
@@ -91,23 +121,25 @@ class Txt2ImgBody(GenerationBody):
     hr_scheduler: str | None = None
     hr_prompt: str | None = ""
     hr_negative_prompt: str | None = ""
+    firstpass_image: str | None = None
 
     def to_core(self) -> Txt2ImgRequest:
         """The core request; nulls become defaults (hires denoising: the core's 0.7 when not sent)."""
+        check_script(self.script_name, img2img=False)
         v = self.values()
         hires = {name: v[name] for name in ("enable_hr", "hr_scale", "hr_second_pass_steps", "hr_resize_x",
                                             "hr_resize_y", "hr_prompt", "hr_negative_prompt")}
         if self.denoising_strength is not None:
             hires["denoising_strength"] = self.denoising_strength
-        return Txt2ImgRequest(**self.common_fields(), **hires, hr_upscaler=self.hr_upscaler,
+        common = self.common_fields()
+        if v["enable_hr"] and (v["firstphase_width"] or v["firstphase_height"]):
+            # legacy A1111 fields: the first pass runs at firstphase size and hires fix resizes to width x height
+            hires.update(hr_resize_x=common["width"], hr_resize_y=common["height"])
+            common.update(width=v["firstphase_width"] or common["width"],
+                          height=v["firstphase_height"] or common["height"])
+        return Txt2ImgRequest(**common, **hires, hr_upscaler=self.hr_upscaler,
                               hr_checkpoint_name=self.hr_checkpoint_name, hr_sampler_name=self.hr_sampler_name,
                               hr_scheduler=self.hr_scheduler)
-
-
-def _or_default(body: GenerationBody, name: str) -> Any:
-    """A body field as the job used it: ``null`` stands for the field's default."""
-    value = getattr(body, name)
-    return type(body).model_fields[name].default if value is None else value
 
 
 def encode_png(image) -> str:
@@ -124,30 +156,6 @@ def encode_png_with_info(image, infotext: str) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", pnginfo=info)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def info_payload(result: GenerationResult, body: GenerationBody) -> str:
-    """The ``info`` field: a JSON string with A1111's keys."""
-    info = {
-        "prompt": result.prompt, "all_prompts": [result.prompt] * len(result.images),
-        "negative_prompt": result.negative_prompt,
-        "all_negative_prompts": [result.negative_prompt] * len(result.images),
-        "seed": result.seed, "all_seeds": result.all_seeds, "subseed": result.subseed,
-        "all_subseeds": result.all_subseeds, "subseed_strength": result.subseed_strength,
-        "width": result.width, "height": result.height, "sampler_name": result.sampler_name,
-        "cfg_scale": result.cfg_scale, "steps": result.steps, "batch_size": result.batch_size,
-        "restore_faces": False, "face_restoration_model": None,
-        "sd_model_name": result.model_name, "sd_model_hash": result.model_hash,
-        "sd_vae_name": None, "sd_vae_hash": None,
-        "seed_resize_from_w": _or_default(body, "seed_resize_from_w"),
-        "seed_resize_from_h": _or_default(body, "seed_resize_from_h"), "denoising_strength": getattr(body, "denoising_strength", None),
-        "extra_generation_params": {"Schedule type": result.schedule_label},
-        "index_of_first_image": 0, "infotexts": result.infotexts, "styles": body.styles or [],
-        "job_timestamp": result.job_timestamp, "clip_skip": 1,
-        "is_using_inpainting_conditioning": False, "version": APP_VERSION,
-        "warnings": list(result.warnings),
-    }
-    return json.dumps(info, ensure_ascii=False)
 
 
 def generation_response(result: GenerationResult, body: GenerationBody) -> dict:
