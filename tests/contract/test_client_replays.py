@@ -23,7 +23,7 @@ INFO_KEYS = {"prompt", "all_prompts", "negative_prompt", "all_negative_prompts",
              "batch_size", "restore_faces", "face_restoration_model", "sd_model_name", "sd_model_hash",
              "sd_vae_name", "sd_vae_hash", "seed_resize_from_w", "seed_resize_from_h", "denoising_strength",
              "extra_generation_params", "index_of_first_image", "infotexts", "styles", "job_timestamp",
-             "clip_skip", "is_using_inpainting_conditioning", "version", "warnings"}
+             "clip_skip", "is_using_inpainting_conditioning", "version", "warnings", "interrupted"}
 
 
 def data_url(image: Image.Image) -> str:

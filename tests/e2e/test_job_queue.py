@@ -88,6 +88,7 @@ def test_progress_answers_at_once_and_interrupt_stops_within_one_step(client):
           f"{time.perf_counter() - started:.2f} s later")
     response = box["response"]
     assert response.status_code == 200 and len(response.json()["images"]) == 1
+    assert json.loads(response.json()["info"])["interrupted"] is True
     assert max(client.steps) <= at_interrupt + 1 < 20, "interrupt ends the step in progress, no more"
     idle = _snap(client)
     assert idle["progress"] == 0 and idle["state"]["job_count"] == 0
@@ -95,6 +96,7 @@ def test_progress_answers_at_once_and_interrupt_stops_within_one_step(client):
     client.delay = 0.0
     after = client.post("/sdapi/v1/txt2img", json=_body(steps=4))
     assert after.status_code == 200 and client.steps[-1] == 4, "the next job runs in full"
+    assert json.loads(after.json()["info"])["interrupted"] is False
 
 
 def test_skip_ends_the_current_batch_and_the_next_ones_run_in_full(client):

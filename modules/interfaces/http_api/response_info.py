@@ -57,7 +57,7 @@ def info_dict(result: GenerationResult, body: GenerationBody) -> dict[str, Any]:
         "index_of_first_image": 0, "infotexts": result.infotexts, "styles": list(body.styles or []),
         "job_timestamp": result.job_timestamp, "clip_skip": int(fields.get("Clip skip", 1)),
         "is_using_inpainting_conditioning": "Conditional mask weight" in fields, "version": APP_VERSION,
-        "warnings": [*result.warnings, *body.warnings()],
+        "warnings": [*result.warnings, *body.warnings()], "interrupted": result.interrupted,
     }
 
 
