@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -14,7 +15,10 @@ from modules.adapters.diffusers_backend import DiffusersBackend
 from modules.adapters.memory_stats import cuda_memory
 from modules.adapters.upscaler_models import NetworkUpscaler
 from modules.core.addon_catalog import AddonCatalog
+from modules.core.builtin_extensions.prompt_styles import NAME as STYLES_NAME
+from modules.core.builtin_extensions.prompt_styles import PromptStyles
 from modules.core.context import AppContext
+from modules.core.extensions import ExtensionHost, ExtensionRecord
 from modules.core.errors import WebUIError
 from modules.core.generation import GenerationService
 from modules.core.job_addons import AddonSetup
@@ -30,7 +34,10 @@ from modules.core.style_store import StyleStore
 from modules.core.upscalers import UpscalerCatalog, upscaler_folders
 from modules.interfaces.cli import LaunchOptions
 from modules.interfaces.credentials import CredentialStore, ui_credentials
+from modules.extension_loader import ExtensionChoices, load_extensions
+from modules.interfaces.gradio_ui.ui_hooks import UiHooks
 from modules.interfaces.http_api.access import AccessMiddleware, AccessPolicy
+from modules.interfaces.http_api.api_hooks import ApiHooks
 from modules.interfaces.http_api.errors import install_error_handlers
 from modules.interfaces.http_api.routes import build_router
 
@@ -72,11 +79,32 @@ def create_context(options: LaunchOptions) -> AppContext:
     forced_vae = Path(options.vae_path).resolve() if options.vae_path else None
     styles = StyleStore(tuple(Path(f).resolve() for f in options.styles_file) or (paths.styles_file,))
     upscalers, extras = _upscaling(options, paths, settings, progress, jobs)
+    extensions = _extensions(options, paths, settings, styles)
     generation = GenerationService(models=models, settings=settings, paths=paths, progress=progress,
                                    addons=AddonSetup(models=models, addons=addons, forced_vae=forced_vae),
-                                   styles=styles, queue=jobs, upscale_to=extras.upscale_to)
-    return AppContext(paths=paths, settings=settings, catalog=catalog, addons=addons, models=models,
-                      generation=generation, progress=progress, jobs=jobs, styles=styles, upscalers=upscalers, extras=extras)
+                                   extensions=extensions, queue=jobs, upscale_to=extras.upscale_to)
+    ctx = AppContext(paths=paths, settings=settings, catalog=catalog, addons=addons, models=models,
+                     generation=generation, progress=progress, jobs=jobs, styles=styles, upscalers=upscalers,
+                     extras=extras, extensions=extensions)
+    extensions.start(ctx)
+    return ctx
+
+
+def _extensions(options: LaunchOptions, paths: Paths, settings: SettingsStore, styles: StyleStore) -> ExtensionHost:
+    """One plugin manager with the core, UI and API hookspecs: the built-in features first, then the user's
+    extensions (``TRACE_HOOKS=1`` logs every hook call)."""
+    host = ExtensionHost((UiHooks, ApiHooks))
+    host.register(PromptStyles(styles), ExtensionRecord(STYLES_NAME, None, description="Prompt styles (styles.csv)",
+                                                        builtin=True))
+    current = settings.current()
+    choices = ExtensionChoices(enabled=frozenset(current.get("enabled_extensions")),
+                               disabled=frozenset(current.get("disabled_extensions")),
+                               disable_all=options.disable_all_extensions or options.disable_extra_extensions)
+    load_extensions(host, paths.extensions_dir, choices)
+    if os.environ.get("TRACE_HOOKS") == "1":
+        host.manager.trace.root.setwriter(log.info)
+        host.manager.enable_tracing()
+    return host
 
 
 def _upscaling(options: LaunchOptions, paths: Paths, settings: SettingsStore, progress: ProgressTracker,
@@ -106,6 +134,9 @@ def create_app(ctx: AppContext, *, api: bool, ui: bool, options: LaunchOptions |
     install_error_handlers(app)
     if api:
         app.include_router(build_router(ctx, options, cuda_memory=cuda_memory))
+        for _, router in ctx.extensions.each("register_routes", ctx=ctx):
+            if router is not None:
+                app.include_router(router)
     ui_app = None
     if ui:
         import gradio as gr  # noqa: PLC0415 - only the UI mode pays for importing gradio

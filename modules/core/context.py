@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .addon_catalog import AddonCatalog
+from .extensions import ExtensionHost
 from .generation import GenerationService
 from .job_queue import JobQueue
 from .model_catalog import ModelCatalog
@@ -31,3 +32,4 @@ class AppContext:
     styles: StyleStore
     upscalers: UpscalerCatalog
     extras: PostprocessingService
+    extensions: ExtensionHost

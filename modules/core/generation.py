@@ -19,6 +19,7 @@ from .img2img_inputs import PreparedImg2Img, apply_overlay, prepare_img2img
 from .img2img_batch_run import BatchResult, run_batch
 from .img2img_jobs import init_spec, outpainted, with_settings_defaults
 from .job_addons import AddonOutcome, AddonSetup
+from .extensions import ExtensionHost
 from .job_queue import JobQueue
 from .job_infotext import Made, build_infotext
 from .model_manager import ModelManager
@@ -32,7 +33,6 @@ from .sampler_settings import choose_runner, effective_eta, sampler_settings
 from .samplers import effective_schedule, resolve_sampler
 from .seeds import NoiseSpec
 from .settings import Settings, SettingsStore
-from .style_store import StyleStore
 from .validation import validate_img2img, validate_txt2img
 
 
@@ -51,6 +51,7 @@ class _Plan:
     extra: tuple[tuple[str, object], ...] = ()  # img2img and hires infotext keys, in A1111's order
     prepared: PreparedImg2Img | None = None  # img2img: overlays for the paste-back
     warnings: tuple[str, ...] = ()
+    hooked: tuple[tuple[str, object], ...] = ()  # infotext fields from extensions
 
 
 class GenerationService:
@@ -58,11 +59,11 @@ class GenerationService:
 
     def __init__(self, *, models: ModelManager, settings: SettingsStore, paths: Paths, progress: ProgressTracker,
                  addons: AddonSetup, clock: Callable[[], datetime.datetime] = datetime.datetime.now,
-                 styles: StyleStore | None = None, queue: JobQueue | None = None,
+                 extensions: ExtensionHost | None = None, queue: JobQueue | None = None,
                  upscale_to: ImageUpscale | None = None):
         self._models, self._settings, self._paths = models, settings, paths
         self._progress, self._clock, self._addons = progress, clock, addons
-        self._styles = styles
+        self._extensions = extensions or ExtensionHost()  # prompt styles are one of them
         self._writer = OutputWriter(paths.outputs_root)
         self._queue = queue or JobQueue(progress)
         self._upscale_to = upscale_to  # image upscalers for hires fix and img2img (called in the job's turn)
@@ -84,6 +85,7 @@ class GenerationService:
     def txt2img(self, request: Txt2ImgRequest) -> GenerationResult:
         """Validate, resolve seeds and sampler, load the model, sample each batch (and its hires pass), write
         infotext and files."""
+        request = self._extensions.transform_request(request)
         validate_txt2img(request)
         plan = self._plan(request)
         spec, fields = plan_hires(plan.request, plan.jobs[0], upscale=self._upscale_to)
@@ -96,6 +98,7 @@ class GenerationService:
     def img2img(self, request: Img2ImgRequest) -> GenerationResult:
         """As txt2img, starting from init images (a mask makes it inpainting; `outpaint` grows the canvas);
         outputs go to the img2img folder, pasted back over the original outside the mask."""
+        request = self._extensions.transform_request(request)
         validate_img2img(request)
         settings = self._settings.current().with_overrides(request.override_settings)
         request = outpainted(with_settings_defaults(request, settings), str(settings.get("img2img_background_color")))
@@ -148,10 +151,11 @@ class GenerationService:
             result = self._run(plan, loaded, outcome, token)
             timings = (("model", model_seconds), *outcome.timings, ("total", time.perf_counter() - started))
             log.info("%s: %s", plan.kind, ", ".join(f"{what} {seconds:.2f}s" for what, seconds in timings))
-            return dataclasses.replace(result, timings=timings)
+            result = dataclasses.replace(result, timings=timings)
+        self._extensions.after_generation(result)
+        return result
 
     def _plan(self, request: GenerationRequest) -> _Plan:
-        request = self._with_styles(request)
         settings = self._settings.current().with_overrides(request.override_settings)
         request = _without_comments(request, settings)
         sampler, schedule = resolve_sampler(request.sampler_name, request.scheduler)
@@ -168,14 +172,8 @@ class GenerationService:
                           sampler_settings=tuning, prompt_options=_prompt_options(settings),
                           **_batch_seeds(noise[i * request.batch_size:(i + 1) * request.batch_size]))
             for i in range(request.n_iter))
-        return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"), tuple(tags))
-
-    def _with_styles(self, request: GenerationRequest) -> GenerationRequest:
-        """Apply the request's styles first (A1111: tags in styles count; infotext and info show styled prompts)."""
-        if self._styles is None or not request.styles:
-            return request
-        prompt, negative = self._styles.apply(request.prompt, request.negative_prompt, request.styles)
-        return dataclasses.replace(request, prompt=prompt, negative_prompt=negative)
+        return _Plan(request, settings, jobs, self._clock().strftime("%Y%m%d%H%M%S"), tuple(tags),
+                     hooked=self._extensions.extra_infotext(request))
 
     def _run(self, plan: _Plan, loaded: LoadedCheckpoint, outcome: AddonOutcome,
              token: CancelToken) -> GenerationResult:
@@ -205,12 +203,13 @@ class GenerationService:
             job_timestamp=plan.timestamp, interrupted=token.cancelled, warnings=(*plan.warnings, *outcome.warnings))
 
     def _finish_image(self, plan: _Plan, made: Made, image: Image.Image, noise: NoiseSpec) -> GeneratedImage:
+        image = self._extensions.postprocess_image(image, plan.request)
         seed = noise.seed
         fixed = dict(plan.fixed)
         if made.loaded.family.is_inpainting:
             fixed["Conditional mask weight"] = plan.settings.get("inpainting_mask_weight")
         text = build_infotext(made, plan.request, seed, plan.settings, subseed=noise.subseed, fixed=fixed,
-                              extra=plan.extra)
+                              extra=(*plan.extra, *plan.hooked))
         path = None
         if plan.request.save_images and plan.settings.get("samples_save"):
             folder = self._output_folder(plan.settings, plan.kind)

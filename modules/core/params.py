@@ -37,6 +37,7 @@ class GenerationRequest:
     checkpoint: str | None = None
     override_settings: Mapping[str, object] = field(default_factory=dict)
     source: str = "ui"
+    extension_args: Mapping[str, object] = field(default_factory=dict)  # extension name -> its control values
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,9 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("live_previews_enable", True, "Show live previews of the created image", _PREVIEWS, bool),
     SettingSpec("show_progress_every_n_steps", 10, "Live preview display period, in sampling steps (0: none)",
                 _PREVIEWS, int, minimum=-1, maximum=32),
+    SettingSpec("disabled_extensions", [], "Disabled extensions (takes effect after a restart)", "Extensions", list),
+    SettingSpec("enabled_extensions", [], "Extensions that are off by default, switched on (after a restart)",
+                "Extensions", list),
     SettingSpec("img2img_background_color", "#ffffff", "With img2img, fill transparent parts of the input image "
                 "with this color", "img2img", str),
 )

@@ -34,6 +34,7 @@ EXPECTED_DEFAULTS = {
     "ESRGAN_tile": 192, "ESRGAN_tile_overlap": 8, "upscaler_for_img2img": None,
     "img2img_fix_steps": False, "initial_noise_multiplier": 1.0, "inpainting_mask_weight": 1.0,
     "img2img_background_color": "#ffffff", "live_previews_enable": True, "show_progress_every_n_steps": 10,
+    "disabled_extensions": [], "enabled_extensions": [],
     "default_steps": 20, "s_churn": 0.0, "s_tmin": 0.0, "s_tmax": 0.0, "s_noise": 1.0, "eta_noise_seed_delta": 0,
     "sigma_min": 0.0, "sigma_max": 0.0, "rho": 0.0, "always_discard_next_to_last_sigma": False,
     "sgm_noise_multiplier": False, "beta_dist_alpha": 0.6, "beta_dist_beta": 0.6,

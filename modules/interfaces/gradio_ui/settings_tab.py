@@ -10,7 +10,7 @@ from modules.core.settings import SETTING_SPECS, SettingSpec
 
 from .errors import shown_to_user
 
-HIDDEN = {"sd_model_checkpoint", "sd_checkpoint_hash"}
+HIDDEN = {"sd_model_checkpoint", "sd_checkpoint_hash", "disabled_extensions", "enabled_extensions"}  # set elsewhere
 
 
 def _component(spec: SettingSpec, value: object):
