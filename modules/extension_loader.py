@@ -44,7 +44,7 @@ def _load(host: ExtensionHost, folder: Path, choices: ExtensionChoices) -> Exten
     if not entry.is_file():
         reason = ("an AUTOMATIC1111 script extension (scripts/ folder): not supported"
                   if (folder / "scripts").is_dir() else "no extension.py")
-        return host.register(None, ExtensionRecord(name, folder, enabled=False, error=reason))
+        return host.register(None, ExtensionRecord(name, folder, enabled=False, error=reason, loadable=False))
     try:
         manifest = tomllib.loads((folder / "extension.toml").read_text("utf-8")) \
             if (folder / "extension.toml").is_file() else {}
@@ -53,7 +53,8 @@ def _load(host: ExtensionHost, folder: Path, choices: ExtensionChoices) -> Exten
     default_on = bool(manifest.get("enabled_by_default", True))
     enabled = not choices.disable_all and (name in choices.enabled or (default_on and name not in choices.disabled))
     record = ExtensionRecord(name, folder, version=str(manifest.get("version", "")),
-                             description=str(manifest.get("description", "")), enabled=enabled)
+                             description=str(manifest.get("description", "")), enabled=enabled,
+                             enabled_by_default=default_on)
     if not enabled:
         return host.register(None, record)
     if manifest.get("api", API_VERSION) != API_VERSION:

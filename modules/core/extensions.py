@@ -25,6 +25,8 @@ class ExtensionRecord:
     description: str = ""
     enabled: bool = True
     builtin: bool = False
+    enabled_by_default: bool = True
+    loadable: bool = True  # False for folders that are not extensions of ours (e.g. A1111 script extensions)
     error: str | None = None  # why it failed to load, or its latest hook failure
 
 
@@ -60,6 +62,10 @@ class ExtensionHost:
         with self._lock:
             return sorted(self._records.values(), key=lambda r: (not r.builtin, r.name))
 
+    def loaded_names(self) -> frozenset[str]:
+        """Extensions whose hooks are registered."""
+        return frozenset(name for name, _ in self.manager.list_name_plugin())
+
     def start(self, ctx: Any) -> None:
         """Bind the AppContext (hooks receive it) and call ``app_started``."""
         self._ctx = ctx
@@ -76,6 +82,10 @@ class ExtensionHost:
             except Exception as exc:  # noqa: BLE001 - an extension must not break the job or the app
                 self._failed(impl.plugin_name, hook, exc)
         return results
+
+    def record_failure(self, name: str, where: str, exc: Exception) -> None:
+        """Log and record an extension's failure in code the host did not call itself (e.g. a UI build)."""
+        self._failed(name, where, exc)
 
     def _failed(self, name: str, hook: str, exc: Exception) -> None:
         log.exception("Extension %s failed in %s", name, hook)

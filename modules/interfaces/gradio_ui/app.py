@@ -5,6 +5,8 @@ import gradio as gr
 
 from modules.core.context import AppContext
 
+from .extension_controls import build_extension_tabs
+from .extensions_tab import build_extensions_tab
 from .extra_networks import list_updates
 from .extras_tab import build_extras_tab
 from .img2img_tab import build_img2img_tab
@@ -27,8 +29,11 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
                 img2img = build_img2img_tab(ctx, bar)
             with gr.Tab("Extras", id="extras"):
                 extras = build_extras_tab(ctx)
+            build_extension_tabs(ctx)
             with gr.Tab("Settings", id="settings"):
                 settings_tab = build_settings_tab(ctx)
+            with gr.Tab("Extensions", id="extensions"):
+                build_extensions_tab(ctx)
         build_keyedit_options(ctx.settings)
         wire_page_links(page_tabs, txt2img, img2img, extras)
 

@@ -2,6 +2,8 @@
 denoising, seed, inpaint and script controls on the left; gallery, "Send to" buttons and info on the right."""
 from __future__ import annotations
 
+from typing import Callable
+
 import gradio as gr
 
 from modules.core.outpaint import DIRECTIONS
@@ -133,8 +135,9 @@ def _script_controls(c: dict) -> None:
                                                       elem_id="img2img_outpaint_color_variation")
 
 
-def build_img2img_layout(c: dict) -> None:
-    """Lay out everything below the prompt row in the current block; components go into ``c``."""
+def build_img2img_layout(c: dict, more_controls: Callable[[], object] = lambda: None) -> None:
+    """Lay out everything below the prompt row in the current block; components go into ``c``;
+    `more_controls()` (extension controls) goes below the scripts, its result into ``c["extensions"]``."""
     with gr.Row():
         with gr.Column(scale=1):
             _sources(c)
@@ -143,6 +146,7 @@ def build_img2img_layout(c: dict) -> None:
             build_seed_controls(c, "img2img")
             _inpaint_options(c)
             _script_controls(c)
+            c["extensions"] = more_controls()
         with gr.Column(scale=1):
             c["gallery"] = gr.Gallery(label="Output", elem_id="img2img_gallery", columns=2, height=512, type="pil")
             build_send_buttons(c, "img2img", SEND_TARGETS)

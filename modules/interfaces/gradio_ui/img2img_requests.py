@@ -108,7 +108,8 @@ def base_request(v: dict, image: Image.Image | None = None) -> Img2ImgRequest:
         steps=int(v["steps"]), sampler_name=v["sampler"], scheduler=v["scheduler"],
         cfg_scale=_number(v["cfg_scale"]), width=width, height=height, batch_size=int(v["batch_size"]),
         n_iter=int(v["n_iter"]), denoising_strength=_number(v["denoising_strength"]),
-        resize_mode=int(v["resize_mode"]), outpaint=outpaint, source="ui", **fields, **seed_fields(v))
+        resize_mode=int(v["resize_mode"]), outpaint=outpaint, source="ui",
+        extension_args=v.get("extension_args") or {}, **fields, **seed_fields(v))
 
 
 def build_request(v: dict) -> Img2ImgRequest:

@@ -11,6 +11,7 @@ from modules.core.results import GenerationResult
 from modules.core.token_count import TokenCounter
 
 from .errors import shown_while_iterating
+from .extension_controls import build_extension_controls
 from .img2img_batch_run import run_batch
 from .img2img_layout import INPAINT_MODES, MODES, SCRIPTS, SEND_TARGETS, build_img2img_layout, mode_tab_id
 from .img2img_requests import REQUEST_INPUTS, build_request
@@ -73,7 +74,8 @@ def _wire_generate(ctx: AppContext, c: dict, bar: ModelBar) -> None:
     names = {id(c[k]): k for k in REQUEST_INPUTS}
 
     def generate(values: dict, progress=gr.Progress()):
-        v = {names[id(comp)]: value for comp, value in values.items()}
+        v = {names[id(comp)]: value for comp, value in values.items() if id(comp) in names}
+        v["extension_args"] = c["extensions"].args(values)
         for item in shown_while_iterating(stream_with_progress(ctx, lambda: generate_images(ctx, v), progress,
                                                                "img2img")):
             if not isinstance(item, Finished):
@@ -91,7 +93,7 @@ def _wire_generate(ctx: AppContext, c: dict, bar: ModelBar) -> None:
                 [img.infotext for img in images], first.seed, first.subseed,
                 gr.Dropdown(choices=titles, value=current), job_status_text(first.model_name, first.timings))
 
-    inputs = {c[k] for k in REQUEST_INPUTS}
+    inputs = {c[k] for k in REQUEST_INPUTS} | set(c["extensions"].components())
     outputs = [c["gallery"], c["info"], c["infotexts"], c["last_seed"], c["last_subseed"], bar.checkpoint,
                bar.status]
     for trigger in (c["generate"].click, c["prompt"].submit):
@@ -103,7 +105,7 @@ def build_img2img_tab(ctx: AppContext, bar: ModelBar) -> Img2ImgTab:
     c: dict = {}
     counter = TokenCounter(models=ctx.models, settings=ctx.settings, styles=ctx.styles)
     build_prompt_row(c, "img2img", [style.name for style in ctx.styles.styles()], counter)
-    build_img2img_layout(c)
+    build_img2img_layout(c, lambda: build_extension_controls(ctx, "img2img"))
     _wire_visibility(c)
     _wire_generate(ctx, c, bar)
     wire_seed_controls(c)

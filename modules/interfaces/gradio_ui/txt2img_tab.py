@@ -11,6 +11,7 @@ from modules.core.samplers import SAMPLERS, SCHEDULES
 from modules.core.token_count import TokenCounter
 
 from .errors import shown_to_user, shown_while_iterating
+from .extension_controls import build_extension_controls
 from .extra_networks import ExtraNetworks, build_extra_networks
 from .hires_controls import HIRES_INPUTS, build_hires_controls, hires_fields, wire_hires_controls
 from .job_progress import QUEUED_EVENTS, Finished, stream_with_progress
@@ -46,6 +47,7 @@ def _main_row(c: dict, ctx: AppContext) -> None:
     with gr.Row():
         with gr.Column(scale=1):
             _controls(c, ctx)
+            c["extensions"] = build_extension_controls(ctx, "txt2img")
         with gr.Column(scale=1):
             c["gallery"] = gr.Gallery(label="Output", elem_id="txt2img_gallery", columns=2, height=512, type="pil")
             build_send_buttons(c, "txt2img", SEND_TARGETS)
@@ -72,13 +74,13 @@ def _controls(c: dict, ctx: AppContext) -> None:
     build_seed_controls(c, "txt2img")
 
 
-def _request(v: dict) -> Txt2ImgRequest:
+def _request(v: dict, extension_args: dict | None = None) -> Txt2ImgRequest:
     return Txt2ImgRequest(
         prompt=v["prompt"] or "", negative_prompt=v["negative_prompt"] or "", styles=tuple(v.get("styles") or ()),
         steps=int(v["steps"]),
         sampler_name=v["sampler"], scheduler=v["scheduler"], cfg_scale=_number(v["cfg_scale"]),
         width=int(v["width"]), height=int(v["height"]), batch_size=int(v["batch_size"]), n_iter=int(v["n_iter"]),
-        source="ui", **seed_fields(v), **hires_fields(v))
+        source="ui", extension_args=extension_args or {}, **seed_fields(v), **hires_fields(v))
 
 
 def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
@@ -91,11 +93,12 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     _main_row(c, ctx)
     inputs = {c[k] for k in ("prompt", "negative_prompt", "styles", "sampler", "scheduler", "steps", "width",
                              "height", "n_iter", "batch_size", "cfg_scale", *SEED_INPUTS, *HIRES_INPUTS)}
+    inputs |= set(c["extensions"].components())
     names = {id(c[k]): k for k in c}
 
     def generate(values: dict, progress=gr.Progress()):
-        v = {names[id(comp)]: value for comp, value in values.items()}
-        request = shown_to_user(lambda: _request(v))
+        v = {names[id(comp)]: value for comp, value in values.items() if id(comp) in names}
+        request = shown_to_user(lambda: _request(v, c["extensions"].args(values)))
         for item in shown_while_iterating(stream_with_progress(ctx, lambda: ctx.generation.txt2img(request),
                                                                progress, "txt2img")):
             if not isinstance(item, Finished):

@@ -45,9 +45,11 @@ def sampler_overrides(body: GenerationBody) -> dict[str, Any]:
             if (value := getattr(body, field)) is not None for key in keys}
 
 
-def request_warnings(body: GenerationBody) -> list[str]:
+def request_warnings(body: GenerationBody, extensions: frozenset[str] = frozenset()) -> list[str]:
     """What is accepted but has no effect here; each is logged and reported in ``info.warnings``."""
-    notes = [f"alwayson_scripts: {title!r} is not installed; ignored" for title in (body.alwayson_scripts or {})]
+    loaded = {name.lower() for name in extensions}
+    notes = [f"alwayson_scripts: {title!r} is not installed; ignored" for title in (body.alwayson_scripts or {})
+             if title.lower() not in loaded]
     if body.restore_faces:
         notes.append("restore_faces: no face restorer is installed; ignored")
     if body.tiling:

@@ -49,14 +49,14 @@ def generation_routes(ctx: AppContext) -> Routes:
 
     async def txt2img(body: Txt2ImgBody, request: Request) -> dict:
         """Generate images from a prompt (queued with every other job)."""
-        core = body.to_core()
+        core = body.for_extensions(ctx.extensions.loaded_names()).to_core()
         job = ctx.jobs.submit("txt2img", lambda _job: ctx.generation.txt2img(core), source="api",
                               after=lambda result: generation_response(result, body))
         return await wait_for(ctx, job, request)
 
     async def img2img(body: Img2ImgBody, request: Request) -> dict:
         """Generate images from init images (a mask makes it inpainting)."""
-        core = body.to_core()
+        core = body.for_extensions(ctx.extensions.loaded_names()).to_core()
         job = ctx.jobs.submit("img2img", lambda _job: ctx.generation.img2img(core), source="api",
                               after=lambda result: generation_response(result, body))
         return await wait_for(ctx, job, request)

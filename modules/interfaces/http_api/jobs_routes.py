@@ -48,7 +48,7 @@ def jobs_router(ctx: AppContext) -> APIRouter:
         return job
 
     def submit(kind: str, body: GenerationBody, work) -> dict:
-        core = body.to_core()  # validation errors answer now, before anything is queued
+        core = body.for_extensions(ctx.extensions.loaded_names()).to_core()  # errors answer now, before queueing
         job = ctx.jobs.submit(kind, lambda _job: work(core), source="api-v2",
                               after=lambda result: generation_response(result, body))
         return {"id": job.id, "state": job.state.value, "position": ctx.jobs.position(job)}

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from PIL.PngImagePlugin import PngInfo
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
 from modules.core.params import Txt2ImgRequest
 from modules.core.results import GenerationResult
@@ -80,9 +80,23 @@ class GenerationBody(BaseModel):
         """The ``parameters`` echo: known fields only (never an unknown key a client forwarded)."""
         return self.model_dump()
 
+    _extensions: frozenset[str] = PrivateAttr(default=frozenset())
+
+    def for_extensions(self, names: frozenset[str]) -> GenerationBody:
+        """Tell the body which extensions are loaded: their ``alwayson_scripts`` entries (title matched without
+        regard to case) become the request's ``extension_args``; the others are reported as ignored."""
+        self._extensions = frozenset(names)
+        return self
+
+    def extension_args(self) -> dict[str, Any]:
+        """``{extension name: args}`` from ``alwayson_scripts`` for the loaded extensions."""
+        by_lower = {name.lower(): name for name in self._extensions}
+        return {by_lower[title.lower()]: (entry or {}).get("args") if isinstance(entry, dict) else entry
+                for title, entry in (self.alwayson_scripts or {}).items() if title.lower() in by_lower}
+
     def warnings(self) -> list[str]:
         """What this build ignores from the request (unknown always-on scripts, face restoration, tiling)."""
-        return request_warnings(self)
+        return request_warnings(self, self._extensions)
 
     def common_fields(self) -> dict[str, Any]:
         """The `GenerationRequest` fields of this body, as keyword arguments (unsupported features refused)."""
@@ -101,6 +115,7 @@ class GenerationBody(BaseModel):
             batch_size=v["batch_size"], n_iter=v["n_iter"],
             save_images=bool(v["save_images"]) and not v["do_not_save_samples"],
             checkpoint=checkpoint, override_settings=overrides, source="api",
+            extension_args=self.extension_args(),
         )
 
 
