@@ -115,3 +115,18 @@ def test_importing_core_pulls_in_no_heavy_library():
     report = _import_in_subprocess([name for name in _all_modules() if name.startswith("modules.core")])
     assert report["failures"] == {}
     assert report["heavy"] == []
+
+
+def test_extensions_import_only_the_extensions_api():
+    """DESIGN.md §8: an extension imports `modules.extensions_api` and nothing else of ours (gradio and fastapi
+    only inside its UI and route hooks, which this static check allows)."""
+    folders = [p for p in (REPO / "extensions").iterdir() if (p / "extension.py").is_file()]
+    assert folders, "the example extension ships in extensions/"
+    for folder in folders:
+        ours = {name for name in _imported_roots(folder / "extension.py") if name.startswith("modules")}
+        assert ours <= {"modules", "modules.extensions_api"}, (folder.name, ours)
+
+
+def test_extensions_api_pulls_in_no_ui_or_web_library():
+    report = _import_in_subprocess(["modules.extensions_api"])
+    assert report["failures"] == {} and not {"gradio", "fastapi", "torch"} & set(report["heavy"])
