@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     ctx = bootstrap.create_context(options)
+    from modules.interfaces.console_progress import ConsoleProgress
+    ctx.progress.listen(ConsoleProgress())
     app = bootstrap.create_app(ctx, api=options.api or options.nowebui, ui=not options.nowebui, options=options)
     bootstrap.load_initial_model(ctx, options)
     if not options.no_hashing:

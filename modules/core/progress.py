@@ -1,11 +1,15 @@
 """Thread-safe job progress and cancellation shared by the UI, the API and the backend."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from PIL import Image
+
+log = logging.getLogger(__name__)
 
 
 class CancelToken:
@@ -68,7 +72,22 @@ class ProgressTracker:
     def __init__(self, clock=time.monotonic) -> None:
         self._lock = threading.Lock()
         self._clock = clock
+        self._listeners: list[Callable[[ProgressSnapshot], None]] = []
         self._reset()
+
+    def listen(self, listener: Callable[[ProgressSnapshot], None]) -> None:
+        """Call `listener(snapshot)` after each batch start, step and finish (e.g. a console progress bar)."""
+        self._listeners.append(listener)
+
+    def _notify(self) -> None:
+        if not self._listeners:
+            return
+        snap = self.snapshot()
+        for listener in self._listeners:
+            try:
+                listener(snap)
+            except Exception:  # noqa: BLE001 - a display must never stop a job
+                log.exception("progress listener failed")
 
     def _reset(self) -> None:
         self._job, self._job_count, self._job_no = "", 0, 0
@@ -94,6 +113,7 @@ class ProgressTracker:
         with self._lock:
             self._job_no, self._step, self._steps = job_no, 0, steps
             self._preview, self._preview_step = None, 0
+        self._notify()
 
     def set_preview(self, image: Image.Image, step: int) -> None:
         """Keep the live preview of the running batch at ``step``."""
@@ -104,6 +124,7 @@ class ProgressTracker:
         """Record that ``step`` sampling steps of the current batch are done."""
         with self._lock:
             self._step = max(self._step, min(step, self._steps))
+        self._notify()
 
     def set_text(self, text: str) -> None:
         """Set the human-readable status line."""
@@ -114,6 +135,7 @@ class ProgressTracker:
         """Return to idle."""
         with self._lock:
             self._reset()
+        self._notify()
 
     def interrupt(self) -> None:
         """Cancel the running job, if any."""
