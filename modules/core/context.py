@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from .addon_catalog import AddonCatalog
 from .generation import GenerationService
 from .job_queue import JobQueue
+from .merge_service import MergeService
 from .model_catalog import ModelCatalog
 from .model_manager import ModelManager
 from .paths import Paths
@@ -31,3 +32,4 @@ class AppContext:
     styles: StyleStore
     upscalers: UpscalerCatalog
     extras: PostprocessingService
+    merger: MergeService
