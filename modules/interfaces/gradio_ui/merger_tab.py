@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from modules.core.context import AppContext
+from modules.core.errors import ModelNotFound
 from modules.core.merge import CONFIG_SOURCES, INTERP_METHODS, WEIGHTED_SUM, MergeRequest
 
 from .errors import shown_to_user
@@ -135,10 +136,18 @@ def _layout(ctx: AppContext) -> dict:
 
 
 def _refreshed_models(ctx: AppContext, *current: str | None) -> tuple[gr.Dropdown, ...]:
-    """Rescan the checkpoint folders; keep each choice that still exists."""
+    """Rescan the checkpoint folders; keep each choice that still exists (under its new title once hashed)."""
     ctx.catalog.refresh()
-    titles = checkpoint_titles(ctx)
-    return tuple(gr.Dropdown(choices=titles, value=v if v in titles else None) for v in current)
+    return tuple(gr.Dropdown(choices=checkpoint_titles(ctx), value=_current_title(ctx, v)) for v in current)
+
+
+def _current_title(ctx: AppContext, value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return ctx.catalog.find(value).title
+    except ModelNotFound:
+        return None
 
 
 def _refreshed_vaes(ctx: AppContext, current: str | None) -> gr.Dropdown:
