@@ -18,7 +18,7 @@ from .merge_metadata import MergeInput, build_metadata, combined_metadata
 from .merge_plan import MergeInputs, plan_tensors
 from .model_catalog import ModelCatalog, ModelRecord
 from .paths import Paths
-from .progress import ProgressTracker
+from .progress import CancelToken, ProgressTracker
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,7 @@ class MergeService:
             if dest.exists() and not request.overwrite:
                 raise InvalidRequest(f"{dest.name} already exists in {dest.parent}; choose another name or tick "
                                      "'Overwrite an existing file'")
-            metadata = self._metadata(request, plan, records)
-            self._write(request, plan, records, dest, metadata, job.token)
+            self._write(self._job(request, plan, records), dest, overwrite=request.overwrite, token=job.token)
             config = self._copy_config(request, records, dest)
             self._progress.set_text("Checkpoint saved")
             self._catalog.refresh()
@@ -140,14 +139,16 @@ class MergeService:
                                    metadata=file_metadata(r.path)) for role, r in records.items()}
         return build_metadata(request, plan, inputs)
 
-    def _write(self, request: MergeRequest, plan: TensorPlan, records: dict[str, ModelRecord], dest: Path,
-               metadata: dict[str, str], token) -> None:
-        """Stream into a hidden temp file beside `dest`, then rename it over; no partial file survives an error."""
+    def _job(self, request: MergeRequest, plan: TensorPlan, records: dict[str, ModelRecord]) -> MergeJob:
         vae = self._addons.find_vae(request.bake_in_vae).path if request.bake_in_vae not in ("", "None") else None
-        job = MergeJob(sources={role: r.path for role, r in records.items()}, vae=vae, steps=plan.steps,
-                       interp_method=request.interp_method, multiplier=request.multiplier, metadata=metadata)
-        self._progress.begin_batch(0, len(plan.steps))
-        self._progress.set_text(f"Merging {len(plan.steps)} tensors")
+        return MergeJob(sources={role: r.path for role, r in records.items()}, vae=vae, steps=plan.steps,
+                        interp_method=request.interp_method, multiplier=request.multiplier,
+                        metadata=self._metadata(request, plan, records))
+
+    def _write(self, job: MergeJob, dest: Path, *, overwrite: bool, token: CancelToken) -> None:
+        """Stream into a hidden temp file beside `dest`, then rename it over; no partial file survives an error."""
+        self._progress.begin_batch(0, len(job.steps))
+        self._progress.set_text(f"Merging {len(job.steps)} tensors")
 
         def on_tensor(done: int) -> None:
             if token.cancelled:
@@ -160,7 +161,7 @@ class MergeService:
         tmp = Path(name)
         try:
             self._files.write(job, tmp, on_tensor)
-            if dest.exists() and not request.overwrite:
+            if dest.exists() and not overwrite:
                 raise InvalidRequest(f"{dest.name} appeared while merging; nothing was overwritten")
             os.chmod(tmp, 0o644)
             os.replace(tmp, dest)

@@ -11,7 +11,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from modules.core.errors import InvalidRequest, UnsupportedModel
+from modules.core.errors import InvalidRequest, JobCancelled, UnsupportedModel
 from modules.core.hashes import old_model_hash
 from modules.core.merge import MergeRequest
 from modules.core.params import Txt2ImgRequest
@@ -191,6 +191,24 @@ def test_failure_while_writing_leaves_no_partial_file(ctx, folder, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         ctx.merger.merge(MergeRequest("a", "b", custom_name="half-written"))
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_interrupt_stops_the_merge_and_leaves_no_file(ctx, folder, monkeypatch):
+    from modules.adapters import merge_files
+
+    original, seen = merge_files._tensor, []
+
+    def interrupting(step, job, sources, vae):
+        seen.append(step.key)
+        if len(seen) == 10:
+            ctx.jobs.interrupt()  # what the Interrupt button and /sdapi/v1/interrupt do
+        return original(step, job, sources, vae)
+
+    monkeypatch.setattr(merge_files, "_tensor", interrupting)
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(JobCancelled, match="interrupted"):
+        ctx.merger.merge(MergeRequest("a", "b", custom_name="stopped"))
+    assert len(seen) == 10 and sorted(p.name for p in folder.iterdir()) == before
 
 
 @pytest.mark.parametrize("name", ["../escape", "sub/dir", "..", ".hidden", "a\\b", "x:y"])
