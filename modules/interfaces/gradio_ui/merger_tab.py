@@ -124,7 +124,8 @@ def _layout(ctx: AppContext) -> dict:
             c["description"] = gr.HTML(describe(WEIGHTED_SUM), elem_id="modelmerger_interp_description")
             _models(c, checkpoint_titles(ctx))
             c["custom_name"] = gr.Textbox(label="Custom Name (Optional)", elem_id="modelmerger_custom_name")
-            c["multiplier"] = gr.Slider(0.0, 1.0, value=0.3, step=0.05, label="Multiplier (M) - set to 0 to get model A",
+            c["multiplier"] = gr.Slider(0.0, 1.0, value=0.3, step=0.05,
+                                        label="Multiplier (M) - set to 0 to get model A",
                                         elem_id="modelmerger_interp_amount")
             c["interp_method"] = gr.Radio(choices=list(INTERP_METHODS), value=WEIGHTED_SUM,
                                           label="Interpolation Method", elem_id="modelmerger_interp_method")
