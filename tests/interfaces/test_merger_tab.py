@@ -47,16 +47,18 @@ def test_tab_sits_between_extras_and_settings_with_a1111_ids(ctx):
 
 def test_merge_button_saves_reports_and_refreshes_the_lists(ctx, data_dir):
     with gr.Blocks() as demo:
-        tab = build_merger_tab(ctx)
+        bar = gr.Dropdown(choices=[], elem_id="sd_model_checkpoint")
+        tab = build_merger_tab(ctx, bar)
     handler = _handler(demo, tab)
     shown = []
     values = {comp: VALUES[comp.elem_id] for comp in handler.inputs}
-    *lists, message = handler.fn(values, progress=lambda *a, **k: shown.append(a))
+    *lists, bar_list, message = handler.fn(values, progress=lambda *a, **k: shown.append(a))
     saved = data_dir / "models" / "Stable-diffusion" / "0.5(a) + 0.5(b).safetensors"
     assert saved.is_file() and f"Checkpoint saved to {saved}" in message and " s</p>" in message
     titles = [c[0] for c in lists[0].choices]
     assert titles[0].startswith("0.5(a) + 0.5(b).safetensors [") and len(titles) == 3
     assert lists[0].value.startswith("a.safetensors [") and lists[2].value is None, "hashed titles stay selected"
+    assert bar_list.choices == lists[0].choices, "the model bar lists the new checkpoint too"
     with pytest.raises(GradioError, match="already exists"):
         handler.fn(values, progress=lambda *a, **k: None)
     values = {comp: VALUES[comp.elem_id] if comp.elem_id != "modelmerger_interp_method" else "Add difference"

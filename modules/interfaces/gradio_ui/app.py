@@ -29,7 +29,7 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             with gr.Tab("Extras", id="extras"):
                 extras = build_extras_tab(ctx)
             with gr.Tab("Checkpoint Merger", id="modelmerger"):
-                merger = build_merger_tab(ctx)
+                merger = build_merger_tab(ctx, bar.checkpoint)
             with gr.Tab("Settings", id="settings"):
                 settings_tab = build_settings_tab(ctx)
         build_keyedit_options(ctx.settings)

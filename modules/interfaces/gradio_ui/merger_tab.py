@@ -12,6 +12,7 @@ from modules.core.merge import CONFIG_SOURCES, INTERP_METHODS, WEIGHTED_SUM, Mer
 
 from .errors import shown_to_user
 from .job_progress import QUEUED_EVENTS, run_with_progress
+from .model_bar import checkpoint_choices
 
 DESCRIPTIONS = {
     "No interpolation": "No interpolation will be used. Requires one model; A. Allows for format conversion and "
@@ -151,25 +152,33 @@ def _current_title(ctx: AppContext, value: str | None) -> str | None:
         return None
 
 
+def _bar_list(ctx: AppContext) -> gr.Dropdown:
+    """The model bar's checkpoint list with the new file, still showing the loaded model."""
+    titles, current = checkpoint_choices(ctx)
+    return gr.Dropdown(choices=titles, value=current)
+
+
 def _refreshed_vaes(ctx: AppContext, current: str | None) -> gr.Dropdown:
     ctx.addons.refresh()
     names = vae_names(ctx)
     return gr.Dropdown(choices=names, value=current if current in names else "None")
 
 
-def build_merger_tab(ctx: AppContext) -> MergerTab:
-    """Lay out the tab and wire its events."""
+def build_merger_tab(ctx: AppContext, checkpoint_list: gr.Dropdown | None = None) -> MergerTab:
+    """Lay out the tab and wire its events; `checkpoint_list` (the model bar's) also gets the new file."""
     c = _layout(ctx)
     names = {id(c[k]): k for k in KEYS}
     dropdowns = [c["primary"], c["secondary"], c["tertiary"]]
+    bar = [checkpoint_list] if checkpoint_list is not None else []
 
     def merge(values: dict, progress=gr.Progress()):
         v = {names[id(comp)]: value for comp, value in values.items()}
         message = shown_to_user(lambda: run_with_progress(ctx, lambda: run_merge(ctx, v), progress, "merge"))
-        return (*_refreshed_models(ctx, v["primary"], v["secondary"], v["tertiary"]), message)
+        lists = _refreshed_models(ctx, v["primary"], v["secondary"], v["tertiary"])
+        return (*lists, *([_bar_list(ctx)] if bar else []), message)
 
     c["merge"].click(lambda: "", outputs=c["result"], queue=False)
-    c["merge"].click(merge, inputs={c[k] for k in KEYS}, outputs=[*dropdowns, c["result"]],
+    c["merge"].click(merge, inputs={c[k] for k in KEYS}, outputs=[*dropdowns, *bar, c["result"]],
                      concurrency_limit=QUEUED_EVENTS, concurrency_id="gpu")
     c["interp_method"].change(describe, inputs=c["interp_method"], outputs=c["description"], queue=False)
     for key in ("primary", "secondary", "tertiary"):
