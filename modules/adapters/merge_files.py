@@ -2,7 +2,8 @@
 
 Peak memory is about one tensor of each input plus the output tensor being written: the header is computed from
 the plan first, then every tensor's bytes follow in the same order (the safetensors layout: an 8-byte header
-length, the JSON header padded to 8 bytes, then the data with no gaps).
+length, the JSON header padded to 8 bytes, then the data with no gaps; wider dtypes first so every tensor starts
+at a multiple of its item size, as the safetensors library writes them).
 """
 from __future__ import annotations
 
@@ -67,9 +68,10 @@ class MergeFiles:
         with contextlib.ExitStack() as stack:
             sources = {role: _open(path, stack) for role, path in job.sources.items()}
             vae = _Loaded(read_state_dict(job.vae)) if job.vae is not None else None
+            steps = sorted(job.steps, key=lambda s: (-DTYPES[s.dtype].itemsize, s.key))  # aligned, as safetensors does
             with open(dest, "wb") as out:
-                _write_header(out, job.steps, job.metadata)
-                for done, step in enumerate(job.steps, start=1):
+                _write_header(out, steps, job.metadata)
+                for done, step in enumerate(steps, start=1):
                     tensor = _tensor(step, job, sources, vae)
                     if tuple(tensor.shape) != step.shape or tensor.dtype != DTYPES[step.dtype]:
                         raise UnsupportedModel(f"{step.key} changed while merging (a file was replaced?)")
@@ -86,7 +88,7 @@ def _name(dtype: torch.dtype, path: Path) -> str:
     return NAMES[dtype]
 
 
-def _write_header(out, steps: tuple[TensorStep, ...], metadata: dict[str, str]) -> None:
+def _write_header(out, steps: list[TensorStep], metadata: dict[str, str]) -> None:
     header: dict = {"__metadata__": metadata} if metadata else {}
     offset = 0
     for step in steps:

@@ -12,7 +12,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from modules.core.errors import InvalidRequest, JobCancelled, UnsupportedModel
-from modules.core.hashes import old_model_hash
+from modules.core.hashes import old_model_hash, read_safetensors_header
 from modules.core.merge import MergeRequest
 from modules.core.params import Txt2ImgRequest
 from tests.conftest import install_checkpoint
@@ -63,6 +63,9 @@ def test_weighted_sum_is_a_times_one_minus_m_plus_b_times_m(ctx, folder, half):
         expected = expected.to(dtype) if ta.dtype == torch.float32 else expected
         assert out[key].dtype == expected.dtype and torch.equal(out[key], expected), key
     assert torch.equal(out[POSITION_IDS], a[POSITION_IDS]), "non-float position ids are copied from A"
+    header = read_safetensors_header(result.path)
+    sizes = {"F32": 4, "F16": 2, "I64": 8}
+    assert all(v["data_offsets"][0] % sizes[v["dtype"]] == 0 for k, v in header.items() if k != "__metadata__")
 
 
 def test_add_difference_is_a_plus_b_minus_c_times_m(ctx, folder):
