@@ -272,3 +272,26 @@ def test_merged_checkpoint_is_listed_loads_and_generates(ctx):
         assert f"Model: {name.removesuffix('.safetensors')}" in generated.images[0].infotext
     assert images[0].shape == (64, 64, 3) and not np.array_equal(images[0], images[1])
     assert result.record.short_hash in generated.images[0].infotext
+
+
+def test_output_goes_to_ckpt_dir_when_given(tiny_models, data_dir, tmp_path, make_context):
+    extra = tmp_path / "my-checkpoints"
+    for path in tiny_models.values():
+        install_checkpoint(path, extra)
+    ctx = make_context("--ckpt-dir", str(extra))
+    result = ctx.merger.merge(MergeRequest("a", "b", custom_name="here"))
+    assert result.path == extra / "here.safetensors" and result.record.name == "here.safetensors"
+
+
+def test_sdxl_text_encoders_and_unet_merge_like_the_rest(tiny_cache, data_dir, make_context):
+    folder = data_dir / "models" / "Stable-diffusion"
+    for name, seed in (("xa", 31), ("xb", 32)):
+        build_checkpoint("sdxl", folder / f"{name}.safetensors", seed=seed)
+    ctx = make_context()
+    result = ctx.merger.merge(MergeRequest("xa", "xb", multiplier=0.25))
+    a, b, out = _tensors(folder / "xa.safetensors"), _tensors(folder / "xb.safetensors"), _tensors(result.path)
+    conditioner = [k for k in a if k.startswith("conditioner.") and a[k].is_floating_point()]
+    assert conditioner and all(torch.equal(out[k], a[k] * 0.75 + b[k] * 0.25) for k in conditioner)
+    for key, ta in a.items():
+        expected = ta * 0.75 + b[key] * 0.25 if _merged_ok(key, ta) else ta
+        assert torch.equal(out[key], expected), key
