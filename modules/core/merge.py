@@ -14,7 +14,9 @@ NO_INTERPOLATION, WEIGHTED_SUM, ADD_DIFFERENCE = "No interpolation", "Weighted s
 INTERP_METHODS = (NO_INTERPOLATION, WEIGHTED_SUM, ADD_DIFFERENCE)
 CONFIG_SOURCES = ("A, B or C", "B", "C", "Don't")  # A1111's "Copy config from" radio, passed by index
 FLOAT_DTYPES = frozenset({"F16", "BF16", "F32", "F64"})
-SKIP_ON_MERGE = frozenset({"cond_stage_model.transformer.text_model.embeddings.position_ids"})
+# A1111 copies SD1's CLIP position ids from A; every text encoder's ids are copied here (float-stored ids merged
+# as (1-M)·x + M·x need not come back as whole numbers)
+KEPT_FROM_A_SUFFIX = "embeddings.position_ids"
 VAE_PREFIX = "first_stage_model."
 OUTPUT_SUFFIX = ".safetensors"
 _BAD_NAME_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')

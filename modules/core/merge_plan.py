@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .errors import InvalidRequest, UnsupportedModel
-from .merge import (ADD_DIFFERENCE, FLOAT_DTYPES, NO_INTERPOLATION, SKIP_ON_MERGE, MergeRequest, Operation,
+from .merge import (ADD_DIFFERENCE, FLOAT_DTYPES, KEPT_FROM_A_SUFFIX, NO_INTERPOLATION, MergeRequest, Operation,
                     TensorInfo, TensorPlan, TensorStep, discard_pattern, merged_dtype, vae_keys)
 
 Header = Mapping[str, TensorInfo]
@@ -51,7 +51,7 @@ def _step(request: MergeRequest, inputs: MergeInputs, key: str) -> TensorStep:
     a = inputs.a[key]
     b = inputs.b.get(key) if inputs.b is not None else None
     c = inputs.c.get(key) if inputs.c is not None else None
-    if (request.interp_method == NO_INTERPOLATION or a.dtype not in FLOAT_DTYPES or key in SKIP_ON_MERGE
+    if (request.interp_method == NO_INTERPOLATION or a.dtype not in FLOAT_DTYPES or key.endswith(KEPT_FROM_A_SUFFIX)
             or "model" not in key or b is None or (request.interp_method == ADD_DIFFERENCE and c is None)):
         return _copy(request, key, a)
     _check_float(key, b, c)

@@ -41,6 +41,14 @@ def test_weighted_sum_merges_float_model_keys_and_copies_the_rest():
     assert [s.key for s in plan.steps] == sorted(HEADER)
 
 
+def test_float_position_ids_of_any_text_encoder_are_copied_from_a():
+    keys = ("cond_stage_model.transformer.text_model.embeddings.position_ids",
+            "conditioner.embedders.0.transformer.text_model.embeddings.position_ids")
+    ids = {k: TensorInfo(F32, (1, 77)) for k in keys}
+    plan = plan_tensors(MergeRequest("a", "b"), MergeInputs(ids, ids))
+    assert set(_ops(plan).values()) == {Operation.COPY}
+
+
 def test_add_difference_copies_keys_that_b_or_c_lack():
     b = {k: v for k, v in HEADER.items() if k != CONV_IN}
     c = {k: v for k, v in HEADER.items() if k != "model.diffusion_model.out.2.bias"}
