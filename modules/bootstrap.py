@@ -13,6 +13,7 @@ from starlette.routing import Mount
 from modules.adapters.devices import DevicePolicy
 from modules.adapters.diffusers_backend import DiffusersBackend
 from modules.adapters.memory_stats import cuda_memory
+from modules.adapters.merge_files import MergeFiles
 from modules.adapters.upscaler_models import NetworkUpscaler
 from modules.core.addon_catalog import AddonCatalog
 from modules.core.builtin_extensions.prompt_styles import NAME as STYLES_NAME
@@ -23,6 +24,7 @@ from modules.core.errors import WebUIError
 from modules.core.generation import GenerationService
 from modules.core.job_addons import AddonSetup
 from modules.core.job_queue import JobQueue
+from modules.core.merge_service import MergeService
 from modules.core.hashes import HashCache
 from modules.core.model_catalog import ModelCatalog
 from modules.core.model_manager import ModelManager
@@ -83,9 +85,11 @@ def create_context(options: LaunchOptions) -> AppContext:
     generation = GenerationService(models=models, settings=settings, paths=paths, progress=progress,
                                    addons=AddonSetup(models=models, addons=addons, forced_vae=forced_vae),
                                    extensions=extensions, queue=jobs, upscale_to=extras.upscale_to)
+    merger = MergeService(catalog=catalog, addons=addons, paths=paths, progress=progress, queue=jobs,
+                          files=MergeFiles())
     ctx = AppContext(paths=paths, settings=settings, catalog=catalog, addons=addons, models=models,
                      generation=generation, progress=progress, jobs=jobs, styles=styles, upscalers=upscalers,
-                     extras=extras, extensions=extensions)
+                     extras=extras, extensions=extensions, merger=merger)
     extensions.start(ctx)
     return ctx
 

@@ -7,6 +7,7 @@ from .addon_catalog import AddonCatalog
 from .extensions import ExtensionHost
 from .generation import GenerationService
 from .job_queue import JobQueue
+from .merge_service import MergeService
 from .model_catalog import ModelCatalog
 from .model_manager import ModelManager
 from .paths import Paths
@@ -33,3 +34,4 @@ class AppContext:
     upscalers: UpscalerCatalog
     extras: PostprocessingService
     extensions: ExtensionHost
+    merger: MergeService

@@ -10,6 +10,7 @@ from .extensions_tab import build_extensions_tab
 from .extra_networks import list_updates
 from .extras_tab import build_extras_tab
 from .img2img_tab import build_img2img_tab
+from .merger_tab import build_merger_tab, refreshed_lists
 from .model_bar import build_model_bar, refreshed_bar, status_text
 from .page_assets import build_keyedit_options
 from .page_links import wire_page_links
@@ -18,8 +19,8 @@ from .txt2img_tab import build_txt2img_tab
 
 
 def build_ui(ctx: AppContext) -> gr.Blocks:
-    """The page: model bar, txt2img, img2img, Extras and Settings tabs; lists and defaults refreshed on every page
-    load; "Send to" buttons move images and parameters between the tabs."""
+    """The page: model bar, txt2img, img2img, Extras, Checkpoint Merger and Settings tabs; lists and defaults
+    refreshed on every page load; "Send to" buttons move images and parameters between the tabs."""
     with gr.Blocks(title="Stable Diffusion", analytics_enabled=False) as demo:
         bar = build_model_bar(ctx)
         with gr.Tabs(elem_id="tabs") as page_tabs:
@@ -29,6 +30,8 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
                 img2img = build_img2img_tab(ctx, bar)
             with gr.Tab("Extras", id="extras"):
                 extras = build_extras_tab(ctx)
+            with gr.Tab("Checkpoint Merger", id="modelmerger"):
+                merger = build_merger_tab(ctx, bar.checkpoint)
             build_extension_tabs(ctx)
             with gr.Tab("Settings", id="settings"):
                 settings_tab = build_settings_tab(ctx)
@@ -42,10 +45,10 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             defaults = (settings.get("default_sampler"), settings.get("default_scheduler"),
                         settings.get("default_steps"))
             return (*refreshed_bar(ctx), status_text(ctx), *list_updates(ctx, ""), *defaults, *defaults,
-                    *settings_tab.load_values(ctx))
+                    *settings_tab.load_values(ctx), *refreshed_lists(ctx))
 
         panel = txt2img.extra_networks
         demo.load(on_load, outputs=[bar.checkpoint, bar.vae, bar.notice, bar.status, *panel.lists, txt2img.sampler,
                                     txt2img.scheduler, txt2img.steps, img2img.sampler, img2img.scheduler,
-                                    img2img.steps, *settings_tab.load_outputs()], queue=False)
+                                    img2img.steps, *settings_tab.load_outputs(), *merger.lists], queue=False)
     return demo
