@@ -84,10 +84,12 @@ def _wire_generate(ctx: AppContext, c: dict, bar: ModelBar) -> None:
     def finished(results, skipped):
         for message in (*skipped, *(w for r in results for w in r.warnings)):
             gr.Warning(message)
-        images = [img for r in results for img in r.images]
+        images = [img for r in results for img in r.gallery]  # each job's grid first, when it made one
+        grids = {id(img) for r in results for img in r.gallery[:r.index_of_first_image]}
         first = results[0]
         titles, current = checkpoint_choices(ctx)
-        return ([(img.image, f"Seed {img.seed}") for img in images], images[0].infotext if images else "",
+        return ([(img.image, "Grid" if id(img) in grids else f"Seed {img.seed}") for img in images],
+                images[0].infotext if images else "",
                 [img.infotext for img in images], first.seed, first.subseed,
                 gr.Dropdown(choices=titles, value=current), job_status_text(first.model_name, first.timings))
 

@@ -106,11 +106,14 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     def finished(result):
         for warning in result.warnings:
             gr.Warning(warning)
-        gallery = [(img.image, f"Seed {img.seed}") for img in result.images]
-        info = result.infotexts[0] if result.infotexts else ""
+        shown = result.gallery  # the grid first, when the job made one
+        gallery = [(img.image, "Grid" if n < result.index_of_first_image else f"Seed {img.seed}")
+                   for n, img in enumerate(shown)]
+        infotexts = [img.infotext for img in shown]
+        info = infotexts[0] if infotexts else ""
         titles, current = checkpoint_choices(ctx)
         status = job_status_text(result.model_name, result.timings)
-        return (gallery, info, result.infotexts, result.seed, result.subseed,
+        return (gallery, info, infotexts, result.seed, result.subseed,
                 gr.Dropdown(choices=titles, value=current), status)
 
     outputs = [c["gallery"], c["info"], c["infotexts"], c["last_seed"], c["last_subseed"], bar.checkpoint,
