@@ -7,10 +7,11 @@ from typing import Any, Sequence
 from ..errors import InvalidRequest
 from ..params import GenerationRequest, Img2ImgRequest
 from ..results import GenerationResult
-from .base import TABS, Script, ScriptServices
+from .base import TABS, Script, ScriptArg, ScriptServices
 from .outpainting import OUTPAINTING_MK2, POOR_MANS_OUTPAINTING
 from .prompt_matrix import PROMPT_MATRIX
 from .prompts_from_file import PROMPTS_FROM_FILE
+from .xyz_axes import axes_for
 from .xyz_plot import XYZ_PLOT
 
 SCRIPTS: tuple[Script, ...] = (OUTPAINTING_MK2, POOR_MANS_OUTPAINTING, PROMPT_MATRIX, PROMPTS_FROM_FILE, XYZ_PLOT)
@@ -41,6 +42,13 @@ def find_script(name: str, tab: str) -> Script:
                          f"{', '.join(s.title for s in list_scripts(tab))})")
 
 
+def arg_choices(script: Script, arg: ScriptArg, tab: str) -> tuple[str, ...] | None:
+    """An argument's choices on one tab (X/Y/Z axis types differ between txt2img and img2img)."""
+    if script is XYZ_PLOT and arg.name.endswith("_type"):
+        return tuple(axis.label for axis in axes_for(tab))
+    return arg.choices
+
+
 def script_titles() -> dict[str, list[str]]:
     """``GET /sdapi/v1/scripts``: lower-case titles per tab."""
     return {tab: [script.title.lower() for script in list_scripts(tab)] for tab in TABS}
@@ -50,7 +58,7 @@ def script_info() -> list[dict[str, Any]]:
     """``GET /sdapi/v1/script-info``: each script once per tab, with its arguments in ``script_args`` order."""
     return [{"name": script.title.lower(), "is_alwayson": False, "is_img2img": tab == "img2img",
              "args": [{"label": arg.label, "value": arg.default, "minimum": arg.minimum, "maximum": arg.maximum,
-                       "step": arg.step, "choices": list(arg.choices) if arg.choices else None}
+                       "step": arg.step, "choices": list(arg_choices(script, arg, tab) or ()) or None}
                       for arg in script.args]}
             for tab in TABS for script in list_scripts(tab)]
 
