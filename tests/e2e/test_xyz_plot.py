@@ -85,3 +85,21 @@ def test_checkpoint_axis_switches_and_restores(tiny_checkpoint, make_context, da
     assert len(seeds) == 1, "a -1 seed is resolved once for every cell"
     assert ctx.models.loaded.record.stem == "alpha"
     assert ctx.settings.current().get("sd_model_checkpoint").startswith("alpha")
+
+
+def test_img2img_denoising_axis(tiny_checkpoint, make_context, data_dir):
+    from PIL import Image
+
+    from modules.core.params import Img2ImgRequest
+    install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion")
+    ctx = make_context()
+    script = find_script("x/y/z plot", "img2img")
+    request = Img2ImgRequest(prompt="a cat", init_images=(Image.new("RGB", (64, 64), "red"),), steps=2,
+                             sampler_name="Euler", width=64, height=64, seed=3)
+    args = args_from_api(script, ["Denoising", "0.5, 1.0", [], "Nothing", "", [], "Nothing", "", [], False, True],
+                         "img2img")
+    result = run_script(ScriptServices.from_context(ctx), script, request, args)
+    assert result.grid.image.size == (128, 64), "no legend: just the cells"
+    texts = [img.infotext for img in result.images]
+    assert "Denoising strength: 0.5" in texts[0] and "Denoising strength: 1.0" in texts[1]
+    assert result.grid.path.parent.parent.name == "img2img-grids"

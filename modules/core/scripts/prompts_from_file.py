@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from ..errors import InvalidRequest, JobCancelled
@@ -31,13 +32,13 @@ def _sampler(text: str) -> str:
     return resolve_sampler(text, None)[0].name
 
 
-OPTIONS: dict[str, Callable[[str], object]] = {
+OPTIONS: Mapping[str, Callable[[str], object]] = MappingProxyType({
     "prompt": str, "negative_prompt": str, "seed": int, "subseed": int, "subseed_strength": float,
     "seed_resize_from_h": int, "seed_resize_from_w": int, "sampler_name": _sampler, "scheduler": str,
     "batch_size": int, "n_iter": int, "steps": int, "cfg_scale": float, "width": int, "height": int,
     "denoising_strength": float, "styles": lambda text: tuple(s.strip() for s in text.split(",") if s.strip()),
     "do_not_save_samples": _flag, "do_not_save_grid": _flag,
-}
+})
 """The ``--name value`` options a line may set (A1111's tags we support)."""
 
 

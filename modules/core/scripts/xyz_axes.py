@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import InvalidRequest
 from ..params import GenerationRequest
@@ -115,7 +116,7 @@ AXES: tuple[Axis, ...] = (
     Axis("Size", _sizes, _size),
 )
 
-A1111_AXIS_ORDER = {
+A1111_AXIS_ORDER: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "txt2img": ("Nothing", "Seed", "Var. seed", "Var. strength", "Steps", "Hires steps", "CFG Scale", "Prompt S/R",
                 "Prompt order", "Sampler", "Hires sampler", "Checkpoint name", "Negative Guidance minimum sigma",
                 "Sigma Churn", "Sigma min", "Sigma max", "Sigma noise", "Schedule type", "Schedule min sigma",
@@ -126,7 +127,7 @@ A1111_AXIS_ORDER = {
                 "Sigma Churn", "Sigma min", "Sigma max", "Sigma noise", "Schedule type", "Schedule min sigma",
                 "Schedule max sigma", "Schedule rho", "Eta", "Clip skip", "Denoising", "Initial noise multiplier",
                 "Extra noise", "Cond. Image Mask Weight", "VAE"),
-}
+})
 """A1111's axis lists (``X type`` is an index into them in its ``script_args``), up to the last axis we have."""
 
 
