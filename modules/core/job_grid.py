@@ -24,11 +24,13 @@ def grid_folder(paths: Paths, settings: Settings, kind: str, today: datetime.dat
 
 
 def save_grid(writer: OutputWriter, image: Image.Image, folder: Path, settings: Settings, infotext: str,
-              basename: str = "grid") -> Path:
-    """Save a grid in ``grid_format`` with its infotext (when ``enable_pnginfo``)."""
+              basename: str = "grid", *, seed: int | None = None, prompt: str = "") -> Path:
+    """Save a grid in ``grid_format`` with its infotext (when ``enable_pnginfo``); ``grid_extended_filename``
+    appends ``-<seed>-<prompt>``."""
     text = infotext if settings.get("enable_pnginfo", True) else None
+    decoration = f"{seed}-{prompt}" if settings.get("grid_extended_filename", False) and seed is not None else ""
     return writer.save_grid(image, folder, infotext=text, fmt=str(settings.get("grid_format", "png")),
-                            basename=basename)
+                            basename=basename, decoration=decoration[:128])
 
 
 def wants_grid(request: GenerationRequest, settings: Settings, count: int) -> bool:
@@ -52,5 +54,7 @@ def with_job_grid(result: GenerationResult, request: GenerationRequest, settings
     grid = GeneratedImage(image=image_grid(pictures, rows), seed=first.seed, infotext=first.infotext,
                           subseed=first.subseed)
     if settings.get("grid_save", True):
-        grid = dataclasses.replace(grid, path=save_grid(writer, grid.image, folder, settings, first.infotext))
+        path = save_grid(writer, grid.image, folder, settings, first.infotext, seed=first.seed,
+                         prompt=result.prompt)
+        grid = dataclasses.replace(grid, path=path)
     return dataclasses.replace(result, grid=grid) if settings.get("return_grid", True) else result

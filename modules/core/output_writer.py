@@ -134,9 +134,11 @@ class OutputWriter:
         return path
 
     def save_grid(self, image: Image.Image, folder: Path, *, infotext: str | None, fmt: str = "png",
-                  basename: str = "grid") -> Path:
-        """Save a grid as ``<folder>/<basename>-<NNNN>.<fmt>`` (4 digits) with its infotext: a ``parameters``
-        chunk in PNG, EXIF UserComment in JPEG/WebP."""
+                  basename: str = "grid", decoration: str = "") -> Path:
+        """Save a grid as ``<folder>/<basename>-<NNNN>[-<decoration>].<fmt>`` (4 digits) with its infotext: a
+        ``parameters`` chunk in PNG, EXIF UserComment in JPEG/WebP. ``decoration`` is sanitised."""
+        tail = sanitize_filename_part(decoration, replace_spaces=False) if decoration else ""
+        tail = f"-{tail}" if tail else ""
         target = self.confine(folder)
         target.mkdir(parents=True, exist_ok=True)
         ext = fmt.lower().lstrip(".") or "png"
@@ -144,7 +146,7 @@ class OutputWriter:
         try:
             with self._lock:
                 number = next_grid_number(target, basename)
-                while (path := target / f"{basename}-{number:04}.{ext}").exists():
+                while (path := target / f"{basename}-{number:04}{tail}.{ext}").exists():
                     number += 1
                 os.replace(temp, path)
         except BaseException:

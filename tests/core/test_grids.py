@@ -84,6 +84,8 @@ def test_grid_numbers_are_four_digits_and_per_basename(tmp_path):
     assert next_grid_number(tmp_path / "g") == 2
     jpg = writer.save_grid(Image.new("RGB", (8, 8)), tmp_path / "g", infotext="x", fmt="jpg")
     assert jpg.name == "grid-0002.jpg"
+    named = writer.save_grid(Image.new("RGB", (8, 8)), tmp_path / "g", infotext=None, decoration="12-a cat: b")
+    assert named.name == "grid-0003-12-a cat_ b.png"
 
 
 def _result(n: int) -> GenerationResult:
@@ -121,3 +123,7 @@ def test_no_grid_for_one_image_unsaved_jobs_or_when_switched_off(tmp_path):
                            folder=tmp_path / "g")
     assert result.grid is None and result.index_of_first_image == 0
     assert (tmp_path / "g" / "grid-0000.png").exists(), "grid_save still saves it"
+    extended = settings.with_overrides({"grid_extended_filename": True})
+    named = with_job_grid(_result(2), Txt2ImgRequest(), extended, writer=OutputWriter(tmp_path),
+                          folder=tmp_path / "g")
+    assert named.grid.path.name == "grid-0001-10-p.png"

@@ -122,7 +122,8 @@ class ScriptServices:
             return None
         kind = "img2img" if isinstance(request, Img2ImgRequest) else "txt2img"
         folder = grid_folder(self.paths, settings, kind, datetime.date.today())
-        return save_grid(OutputWriter(self.paths.outputs_root), image, folder, settings, infotext, basename)
+        return save_grid(OutputWriter(self.paths.outputs_root), image, folder, settings, infotext, basename,
+                         seed=request.seed, prompt=request.prompt)
 
 
 def cell_request(request: GenerationRequest, **changes: Any) -> GenerationRequest:
