@@ -56,6 +56,19 @@ def build_script_groups(c: dict, tab: str, scripts: list[Script]) -> None:
             for arg in script.args:
                 if arg.ui:
                     c[_key(script, arg)] = _widget(script, arg, tab)
+            if any(arg.name == "prompt_txt" for arg in script.args):
+                _upload_into(c[f"script_{_slug(script.title)}_prompt_txt"], f"script_{tab}_prompt_file")
+
+
+def _upload_into(textbox: gr.Textbox, elem_id: str) -> None:
+    """A1111's "Upload prompt inputs": a text file's lines replace the textbox's text."""
+    upload = gr.File(label="Upload prompt inputs", type="binary", elem_id=elem_id)
+
+    def read(data: bytes | None):
+        if data is None:
+            return gr.skip()
+        return "\n".join(line.strip() for line in data.decode("utf-8", errors="ignore").splitlines())
+    upload.change(read, inputs=upload, outputs=textbox, queue=False)
 
 
 def build_script_controls(c: dict, tab: str) -> None:
