@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, ScriptNotFound
 from ..params import GenerationRequest, Img2ImgRequest
 from ..results import GenerationResult
 from .base import TABS, Script, ScriptArg, ScriptServices
@@ -14,12 +14,11 @@ from .prompts_from_file import PROMPTS_FROM_FILE
 from .xyz_axes import axes_for
 from .xyz_plot import XYZ_PLOT
 
+__all__ = ["SCRIPTS", "ScriptNotFound", "arg_choices", "args_from_api", "find_script", "list_scripts",
+           "run_script", "script_info", "script_titles", "tab_of"]
+
 SCRIPTS: tuple[Script, ...] = (OUTPAINTING_MK2, POOR_MANS_OUTPAINTING, PROMPT_MATRIX, PROMPTS_FROM_FILE, XYZ_PLOT)
 """In A1111's dropdown order (by file name)."""
-
-
-class ScriptNotFound(InvalidRequest):
-    """No built-in script has this title for this tab (HTTP 422)."""
 
 
 def list_scripts(tab: str) -> list[Script]:
