@@ -18,6 +18,10 @@ class SamplerNotFound(InvalidRequest):
     """A sampler or schedule name matches nothing we offer (HTTP 400)."""
 
 
+class ScriptNotFound(InvalidRequest):
+    """No built-in script has the requested title for this tab (HTTP 422)."""
+
+
 class ModelNotFound(WebUIError):
     """No model matches the requested name, hash or title (HTTP 404)."""
 

@@ -20,6 +20,7 @@ from .img2img_batch_run import BatchResult, run_batch
 from .img2img_jobs import init_spec, outpainted, with_settings_defaults
 from .job_addons import AddonOutcome, AddonSetup
 from .extensions import ExtensionHost
+from .job_grid import grid_folder, with_job_grid
 from .job_queue import JobQueue
 from .job_infotext import Made, build_infotext
 from .model_manager import ModelManager
@@ -149,6 +150,7 @@ class GenerationService:
             outcome = self._addons.apply(loaded, plan.settings, (first.prompt, first.negative_prompt),
                                          list(plan.tags))
             result = self._run(plan, loaded, outcome, token)
+            result = self._with_grid(plan, result)
             timings = (("model", model_seconds), *outcome.timings, ("total", time.perf_counter() - started))
             log.info("%s: %s", plan.kind, ", ".join(f"{what} {seconds:.2f}s" for what, seconds in timings))
             result = dataclasses.replace(result, timings=timings)
@@ -201,6 +203,11 @@ class GenerationService:
             cfg_scale=first.cfg_scale, width=first.width, height=first.height,
             batch_size=plan.request.batch_size, model_name=loaded.record.stem, model_hash=loaded.record.short_hash,
             job_timestamp=plan.timestamp, interrupted=token.cancelled, warnings=(*plan.warnings, *outcome.warnings))
+
+    def _with_grid(self, plan: _Plan, result: GenerationResult) -> GenerationResult:
+        """The job's grid (``job_grid``): made, saved and put first when A1111 would."""
+        folder = grid_folder(self._paths, plan.settings, plan.kind, self._clock().date())
+        return with_job_grid(result, plan.request, plan.settings, writer=self._writer, folder=folder)
 
     def _finish_image(self, plan: _Plan, made: Made, image: Image.Image, noise: NoiseSpec) -> GeneratedImage:
         image = self._extensions.postprocess_image(image, plan.request)

@@ -34,6 +34,22 @@ def next_image_number(folder: Path) -> int:
     return largest + 1
 
 
+def next_grid_number(folder: Path, basename: str = "grid") -> int:
+    """Return 1 + the largest number N among ``<basename>-N…`` files in the folder (0 if none), as A1111 numbers
+    grids (``grid-0000.png``, ``xyz_grid-0003.png``)."""
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    prefix, largest = f"{basename}-", -1
+    for name in names:
+        if name.startswith(prefix):
+            head = os.path.splitext(name[len(prefix):])[0].split("-")[0]
+            if head.isascii() and head.isdigit():
+                largest = max(largest, int(head))
+    return largest + 1
+
+
 def sanitize_filename_part(text: str, max_len: int = 128, *, replace_spaces: bool = True) -> str:
     """Make text safe as part of a file name: A1111's character rules, length limits, no leading/trailing junk.
 
@@ -117,6 +133,28 @@ class OutputWriter:
         _fsync_dir(target)
         return path
 
+    def save_grid(self, image: Image.Image, folder: Path, *, infotext: str | None, fmt: str = "png",
+                  basename: str = "grid", decoration: str = "") -> Path:
+        """Save a grid as ``<folder>/<basename>-<NNNN>[-<decoration>].<fmt>`` (4 digits) with its infotext: a
+        ``parameters`` chunk in PNG, EXIF UserComment in JPEG/WebP. ``decoration`` is sanitised."""
+        tail = sanitize_filename_part(decoration, replace_spaces=False) if decoration else ""
+        tail = f"-{tail}" if tail else ""
+        target = self.confine(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        ext = fmt.lower().lstrip(".") or "png"
+        temp = _write_temp_image(image, target, ext, infotext)
+        try:
+            with self._lock:
+                number = next_grid_number(target, basename)
+                while (path := target / f"{basename}-{number:04}{tail}.{ext}").exists():
+                    number += 1
+                os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(target)
+        return path
+
     def confine(self, folder: Path) -> Path:
         """Return `folder` as an absolute path inside the root, or raise InvalidRequest.
 
@@ -135,6 +173,31 @@ def _write_temp_png(image: Image.Image, folder: Path, pnginfo: PngInfo | None) -
     try:
         with os.fdopen(fd, "wb") as stream:
             image.save(stream, format="PNG", pnginfo=pnginfo)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def _write_temp_image(image: Image.Image, folder: Path, ext: str, infotext: str | None) -> Path:
+    """Write a temporary file in any of the grid formats (infotext in a PNG chunk or EXIF UserComment)."""
+    if ext == "png":
+        pnginfo = None
+        if infotext is not None:
+            pnginfo = PngInfo()
+            pnginfo.add_text("parameters", infotext)
+        return _write_temp_png(image, folder, pnginfo)
+    options: dict = {"format": "JPEG" if ext in ("jpg", "jpeg") else ext.upper(), "quality": 90}
+    if infotext is not None:
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9286] = b"UNICODE\0" + infotext.encode("utf-16-be")
+        options["exif"] = exif
+    temp = folder / f".tmp-{uuid.uuid4().hex}.{ext}"
+    try:
+        with open(temp, "xb") as stream:
+            image.convert("RGB").save(stream, **options)
             stream.flush()
             os.fsync(stream.fileno())
     except BaseException:

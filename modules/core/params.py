@@ -34,6 +34,7 @@ class GenerationRequest:
     batch_size: int = 1
     n_iter: int = 1
     save_images: bool = True
+    do_not_save_grid: bool = False
     checkpoint: str | None = None
     override_settings: Mapping[str, object] = field(default_factory=dict)
     source: str = "ui"

@@ -73,6 +73,7 @@ class ProgressTracker:
         self._lock = threading.Lock()
         self._clock = clock
         self._listeners: list[Callable[[ProgressSnapshot], None]] = []
+        self._cells: tuple[int, int, float] | None = None  # (cell, cells, started) while a script runs
         self._reset()
 
     def listen(self, listener: Callable[[ProgressSnapshot], None]) -> None:
@@ -131,9 +132,16 @@ class ProgressTracker:
         with self._lock:
             self._textinfo = text
 
+    def set_cell(self, cell: int, cells: int) -> None:
+        """A script's job runs ``cells`` generations: the progress counts them all (cleared by `finish`)."""
+        with self._lock:
+            started = self._cells[2] if self._cells is not None and cell > 0 else self._clock()
+            self._cells = (cell, max(1, cells), started)
+
     def finish(self) -> None:
         """Return to idle."""
         with self._lock:
+            self._cells = None
             self._reset()
         self._notify()
 
@@ -150,13 +158,17 @@ class ProgressTracker:
     def snapshot(self) -> ProgressSnapshot:
         """Current progress in [0, 1] with an ETA in seconds."""
         with self._lock:
-            total = max(1, self._job_count * max(1, self._steps))
-            done = self._job_no * max(1, self._steps) + self._step
+            job_count, job_no, started = self._job_count, self._job_no, self._started
+            if self._cells is not None and job_count:  # a script: every cell's batches count
+                cell, cells, started = self._cells
+                job_count, job_no = cells * job_count, cell * job_count + job_no
+            total = max(1, job_count * max(1, self._steps))
+            done = job_no * max(1, self._steps) + self._step
             progress = min(1.0, done / total) if self._job_count else 0.0
-            elapsed = self._clock() - self._started if self._job_count else 0.0
+            elapsed = self._clock() - started if self._job_count else 0.0
             eta = elapsed / progress - elapsed if progress > 0 else 0.0
             return ProgressSnapshot(
-                job=self._job, job_count=self._job_count, job_no=self._job_no,
+                job=self._job, job_count=job_count, job_no=job_no,
                 sampling_step=self._step, sampling_steps=self._steps, progress=progress,
                 eta_relative=eta, interrupted=self._token.cancelled,
                 job_timestamp=self._timestamp, textinfo=self._textinfo, skipped=self._token.skipped,

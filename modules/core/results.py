@@ -42,6 +42,21 @@ class GenerationResult:
     subseed_strength: float = 0.0
     timings: tuple[tuple[str, float], ...] = ()
     """(what, seconds): model load or switch, VAE, LoRA and embedding setup, sampling, total."""
+    grid: GeneratedImage | None = None
+    """The job's grid (>= 2 images and ``return_grid``) or a script's main grid; shown before the images."""
+    extra_grids: tuple[GeneratedImage, ...] = ()
+    """More grids a script shows after the main one (X/Y/Z plot's per-Z grids)."""
+
+    @property
+    def gallery(self) -> tuple[GeneratedImage, ...]:
+        """What the UI shows and the API returns, in order: the grid(s), then the images."""
+        grids = (self.grid, *self.extra_grids) if self.grid is not None else self.extra_grids
+        return (*grids, *self.images)
+
+    @property
+    def index_of_first_image(self) -> int:
+        """Where the images start in `gallery` (A1111's ``index_of_first_image``)."""
+        return len(self.gallery) - len(self.images)
 
     @property
     def all_seeds(self) -> list[int]:

@@ -39,6 +39,9 @@ EXPECTED_DEFAULTS = {
     "sigma_min": 0.0, "sigma_max": 0.0, "rho": 0.0, "always_discard_next_to_last_sigma": False,
     "sgm_noise_multiplier": False, "beta_dist_alpha": 0.6, "beta_dist_beta": 0.6,
     "uni_pc_order": 3, "uni_pc_lower_order_final": True,
+    "grid_save": True, "grid_format": "png", "grid_extended_filename": False, "grid_only_if_multiple": True,
+    "n_rows": -1, "outdir_grids": "", "grid_save_to_dirs": True, "return_grid": True,
+    "live_previews_enable": True, "show_progress_every_n_steps": 10,
 }
 
 

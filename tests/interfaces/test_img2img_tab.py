@@ -69,7 +69,8 @@ def test_controls_have_the_ui_defaults(page):
     assert props["img2img_inpaint_full_res_padding"]["value"] == 32
     assert props["img2img_mask_mode"]["value"] == "Inpaint masked"
     assert [c[0] for c in props["img2img_script"]["choices"]] == ["None", "Poor man's outpainting",
-                                                                  "Outpainting mk2"]
+                                                                  "Outpainting mk2", "Prompt matrix",
+                                                                  "Prompts from file or textbox", "X/Y/Z plot"]
     assert props["img2img_steps"]["value"] == 20 and props["img2img_cfg_scale"]["value"] == 7
 
 

@@ -10,6 +10,7 @@ from modules.core.outpaint import DIRECTIONS
 from modules.core.params import UI_IMG2IMG_DEFAULTS
 from modules.core.samplers import SAMPLERS, SCHEDULES
 
+from .script_controls import build_script_groups, ui_scripts
 from .seed_controls import build_seed_controls
 from .send_to import build_send_buttons
 
@@ -118,7 +119,10 @@ def _sampling_controls(c: dict) -> None:
 
 
 def _script_controls(c: dict) -> None:
-    c["script"] = gr.Dropdown(list(SCRIPTS), value=SCRIPTS[0], label="Script", elem_id="img2img_script")
+    more = ui_scripts("img2img", skip=SCRIPTS)  # registry scripts; the outpainting ones are set up below
+    c["script"] = gr.Dropdown([*SCRIPTS, *(s.title for s in more)], value=SCRIPTS[0], label="Script",
+                              elem_id="img2img_script")
+    build_script_groups(c, "img2img", more)
     with gr.Group(visible=False, elem_id="img2img_outpaint_controls") as c["outpaint_controls"]:
         c["outpaint_pixels"] = gr.Slider(8, 256, value=128, step=8, label="Pixels to expand",
                                          elem_id="img2img_outpaint_pixels")

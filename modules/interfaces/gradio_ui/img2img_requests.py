@@ -73,7 +73,7 @@ def outpaint_spec(v: dict, image: Image.Image | None) -> Outpaint | None:
     """The ``Outpaint`` of the chosen script (None for "None"): the pixels on the ticked sides, Poor man's
     grown to a multiple of 64 as A1111 does, mk2 with the noise pre-fill."""
     script = v.get("script") or SCRIPTS[0]
-    if script == SCRIPTS[0]:
+    if script not in SCRIPTS[1:]:  # None, or a registry script (``script_controls``)
         return None
     directions = tuple(d for d in DIRECTIONS if d in (v["outpaint_directions"] or ()))
     if not directions:

@@ -19,6 +19,7 @@ from .job_progress import QUEUED_EVENTS, Finished, stream_with_progress
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
 from .prompt_row import build_prompt_row, wire_prompt_row
 from .seed_controls import wire_seed_controls
+from .script_controls import run_selected, script_input_keys, selected_script, ui_scripts, wire_script_groups
 from .send_to import PARAMETER_KEYS, GallerySource, SendTarget, gallery_source
 
 
@@ -54,8 +55,11 @@ def _mode_updates(mode: str) -> tuple:
 
 def generate_images(ctx: AppContext, v: dict) -> tuple[list[GenerationResult], tuple[str, ...]]:
     """Run the job of the selected sub-tab: one request, or one per image of the batch folder."""
+    script = selected_script(v, "img2img")
     if v["mode"] == "batch":
         return run_batch(ctx, v, ctx.generation.img2img)
+    if script is not None:
+        return [run_selected(ctx, script, build_request(v), v)], ()
     return [ctx.generation.img2img(build_request(v))], ()
 
 
@@ -65,13 +69,14 @@ def _wire_visibility(c: dict) -> None:
                                 outputs=[c["mode"], c["inpaint_controls"]], queue=False)
     c["tab_resize_to"].select(lambda: "to", outputs=c["scale_mode"], queue=False)
     c["tab_resize_by"].select(lambda: "by", outputs=c["scale_mode"], queue=False)
-    c["script"].change(lambda s: (gr.Group(visible=s != SCRIPTS[0]), gr.Row(visible=s == SCRIPTS[2])),
+    c["script"].change(lambda s: (gr.Group(visible=s in SCRIPTS[1:]), gr.Row(visible=s == SCRIPTS[2])),
                        inputs=c["script"], outputs=[c["outpaint_controls"], c["outpaint_mk2_controls"]],
                        queue=False)
 
 
 def _wire_generate(ctx: AppContext, c: dict, bar: ModelBar) -> None:
-    names = {id(c[k]): k for k in REQUEST_INPUTS}
+    keys = (*REQUEST_INPUTS, *script_input_keys(c))
+    names = {id(c[k]): k for k in keys}
 
     def generate(values: dict, progress=gr.Progress()):
         v = {names[id(comp)]: value for comp, value in values.items() if id(comp) in names}
@@ -86,14 +91,16 @@ def _wire_generate(ctx: AppContext, c: dict, bar: ModelBar) -> None:
     def finished(results, skipped):
         for message in (*skipped, *(w for r in results for w in r.warnings)):
             gr.Warning(message)
-        images = [img for r in results for img in r.images]
+        images = [img for r in results for img in r.gallery]  # each job's grid first, when it made one
+        grids = {id(img) for r in results for img in r.gallery[:r.index_of_first_image]}
         first = results[0]
         titles, current = checkpoint_choices(ctx)
-        return ([(img.image, f"Seed {img.seed}") for img in images], images[0].infotext if images else "",
+        return ([(img.image, "Grid" if id(img) in grids else f"Seed {img.seed}") for img in images],
+                images[0].infotext if images else "",
                 [img.infotext for img in images], first.seed, first.subseed,
                 gr.Dropdown(choices=titles, value=current), job_status_text(first.model_name, first.timings))
 
-    inputs = {c[k] for k in REQUEST_INPUTS} | set(c["extensions"].components())
+    inputs = {c[k] for k in keys} | set(c["extensions"].components())
     outputs = [c["gallery"], c["info"], c["infotexts"], c["last_seed"], c["last_subseed"], bar.checkpoint,
                bar.status]
     for trigger in (c["generate"].click, c["prompt"].submit):
@@ -107,6 +114,7 @@ def build_img2img_tab(ctx: AppContext, bar: ModelBar) -> Img2ImgTab:
     build_prompt_row(c, "img2img", [style.name for style in ctx.styles.styles()], counter)
     build_img2img_layout(c, lambda: build_extension_controls(ctx, "img2img"))
     _wire_visibility(c)
+    wire_script_groups(c, ui_scripts("img2img", skip=SCRIPTS))
     _wire_generate(ctx, c, bar)
     wire_seed_controls(c)
     wire_prompt_row(ctx, c, counter)

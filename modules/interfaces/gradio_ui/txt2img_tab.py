@@ -18,6 +18,8 @@ from .job_progress import QUEUED_EVENTS, Finished, stream_with_progress
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
 from .style_editor import build_style_editor, wire_style_editor
 from .prompt_row import build_prompt_row, wire_prompt_row
+from .script_controls import (build_script_controls, run_selected, script_input_keys, selected_script, ui_scripts,
+                              wire_script_groups)
 from .seed_controls import SEED_INPUTS, build_seed_controls, seed_fields, wire_seed_controls
 from .send_to import PARAMETER_KEYS, GallerySource, build_send_buttons, gallery_source
 
@@ -72,6 +74,7 @@ def _controls(c: dict, ctx: AppContext) -> None:
         c["batch_size"] = gr.Slider(1, 8, value=1, step=1, label="Batch size", elem_id="txt2img_batch_size")
     c["cfg_scale"] = gr.Slider(1, 30, value=7, step=0.5, label="CFG Scale", elem_id="txt2img_cfg_scale")
     build_seed_controls(c, "txt2img")
+    build_script_controls(c, "txt2img")
 
 
 def _request(v: dict, extension_args: dict | None = None) -> Txt2ImgRequest:
@@ -92,15 +95,17 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     extra_networks = build_extra_networks(ctx, bar, c["prompt"])
     _main_row(c, ctx)
     inputs = {c[k] for k in ("prompt", "negative_prompt", "styles", "sampler", "scheduler", "steps", "width",
-                             "height", "n_iter", "batch_size", "cfg_scale", *SEED_INPUTS, *HIRES_INPUTS)}
+                             "height", "n_iter", "batch_size", "cfg_scale", *SEED_INPUTS, *HIRES_INPUTS,
+                             "script", *script_input_keys(c))}
     inputs |= set(c["extensions"].components())
     names = {id(c[k]): k for k in c}
 
     def generate(values: dict, progress=gr.Progress()):
         v = {names[id(comp)]: value for comp, value in values.items() if id(comp) in names}
         request = shown_to_user(lambda: _request(v, c["extensions"].args(values)))
-        for item in shown_while_iterating(stream_with_progress(ctx, lambda: ctx.generation.txt2img(request),
-                                                               progress, "txt2img")):
+        script = shown_to_user(lambda: selected_script(v, "txt2img"))
+        work = (lambda: run_selected(ctx, script, request, v)) if script else lambda: ctx.generation.txt2img(request)
+        for item in shown_while_iterating(stream_with_progress(ctx, work, progress, "txt2img")):
             if not isinstance(item, Finished):
                 yield (gr.Gallery(value=[(item, "Preview")]), *[gr.skip()] * (len(outputs) - 1))
                 continue
@@ -109,11 +114,14 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     def finished(result):
         for warning in result.warnings:
             gr.Warning(warning)
-        gallery = [(img.image, f"Seed {img.seed}") for img in result.images]
-        info = result.infotexts[0] if result.infotexts else ""
+        shown = result.gallery  # the grid first, when the job made one
+        gallery = [(img.image, "Grid" if n < result.index_of_first_image else f"Seed {img.seed}")
+                   for n, img in enumerate(shown)]
+        infotexts = [img.infotext for img in shown]
+        info = infotexts[0] if infotexts else ""
         titles, current = checkpoint_choices(ctx)
         status = job_status_text(result.model_name, result.timings)
-        return (gallery, info, result.infotexts, result.seed, result.subseed,
+        return (gallery, info, infotexts, result.seed, result.subseed,
                 gr.Dropdown(choices=titles, value=current), status)
 
     outputs = [c["gallery"], c["info"], c["infotexts"], c["last_seed"], c["last_subseed"], bar.checkpoint,
@@ -121,6 +129,7 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     c["generate"].click(generate, inputs=inputs, outputs=outputs, concurrency_limit=QUEUED_EVENTS, concurrency_id="gpu")
     c["prompt"].submit(generate, inputs=inputs, outputs=outputs, concurrency_limit=QUEUED_EVENTS, concurrency_id="gpu")
     wire_seed_controls(c)
+    wire_script_groups(c, ui_scripts("txt2img"))
     wire_hires_controls(c)
     wire_prompt_row(ctx, c, counter)
     wire_style_editor(ctx, style_editor, prompt=c["prompt"], negative_prompt=c["negative_prompt"], styles=c["styles"])
