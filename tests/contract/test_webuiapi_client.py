@@ -19,7 +19,9 @@ def api(live):
 
 def test_constructor_reads_scripts(api):
     assert api.has_controlnet is False and api.has_adetailer is False
-    assert api.get_scripts() == {"txt2img": [], "img2img": ["poor man's outpainting", "outpainting mk2"]}
+    assert api.get_scripts() == {"txt2img": ["prompt matrix", "prompts from file or textbox", "x/y/z plot"],
+        "img2img": ["outpainting mk2", "poor man's outpainting", "prompt matrix", "prompts from file or textbox",
+                    "x/y/z plot"]}
 
 
 def test_models_switch_and_current(api, live):

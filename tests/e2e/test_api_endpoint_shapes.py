@@ -63,8 +63,9 @@ def test_listings(client):
         assert client.get(f"/sdapi/v1/{path}").json() == [], path
     embeddings = client.get("/sdapi/v1/embeddings").json()
     assert set(embeddings) == {"loaded", "skipped"}
-    assert client.get("/sdapi/v1/scripts").json() == {"txt2img": [],
-                                                      "img2img": ["poor man's outpainting", "outpainting mk2"]}
+    assert client.get("/sdapi/v1/scripts").json() == {"txt2img": ["prompt matrix", "prompts from file or textbox", "x/y/z plot"],
+        "img2img": ["outpainting mk2", "poor man's outpainting", "prompt matrix", "prompts from file or textbox",
+                    "x/y/z plot"]}
     for script in client.get("/sdapi/v1/script-info").json():
         typed(script, {"name": str, "is_alwayson": bool, "is_img2img": bool, "args": list})
         for arg in script["args"]:

@@ -50,7 +50,7 @@ def test_known_fields_echoed_and_info_keys(client):
 
 
 @pytest.mark.parametrize("extra, word", [
-    ({"script_name": "x/y/z plot"}, "Script not found"), ({"refiner_checkpoint": "alpha"}, "refiner"),
+    ({"script_name": "no such script"}, "Script not found"), ({"refiner_checkpoint": "alpha"}, "refiner"),
     ({"hr_checkpoint_name": "alpha"}, "hr_checkpoint_name"), ({"firstpass_image": "abc"}, "firstpass_image"),
     ({"steps": "many"}, "steps"), ({"override_settings": {"s_noise": "loud"}}, "s_noise")])
 def test_unsupported_or_bad_fields_are_422(client, extra, word):

@@ -212,3 +212,16 @@ def test_a_client_that_hangs_up_cancels_its_job_and_frees_the_queue(client):
         client.delay = 0.0
         after = client.post("/sdapi/v1/txt2img", json=_body(steps=3))
         assert after.status_code == 200 and client.steps[-1] == 3
+
+
+def test_xyz_plot_through_the_api_returns_the_grid_first(client):
+    args = ["Sampler", "Euler, Euler a", [], "CFG Scale", "3, 7", [], "Nothing", "", [], True, True, False, False,
+            0]  # legend, include sub images, no sub grids, fixed seeds, margin
+    response = client.post("/sdapi/v1/txt2img", json=_body(steps=2, script_name="X/Y/Z plot", script_args=args))
+    assert response.status_code == 200, response.text
+    data = response.json()
+    info = json.loads(data["info"])
+    assert info["index_of_first_image"] == 1 and len(data["images"]) == 5 and len(info["infotexts"]) == 5
+    grid = Image.open(io.BytesIO(base64.b64decode(data["images"][0])))
+    assert grid.width >= 128 and grid.height >= 128 and "X Type: Sampler" in info["infotexts"][0]
+    assert [t.split("Sampler: ")[1].split(",")[0] for t in info["infotexts"][1:]] == ["Euler", "Euler a"] * 2

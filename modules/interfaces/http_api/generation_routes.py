@@ -13,9 +13,12 @@ from fastapi import Request
 
 from modules.core.context import AppContext
 from modules.core.job_queue import Job
+from modules.core.scripts.base import ScriptServices
+from modules.core.scripts.registry import args_from_api, find_script, run_script
 
 from .img2img_schemas import Img2ImgBody
-from .schemas import Txt2ImgBody, encode_png, generation_response
+from .schemas import GenerationBody, Txt2ImgBody, encode_png, generation_response
+from .script_routes import OUTPAINTING
 
 Routes = list[tuple[str, str, Callable]]
 
@@ -30,6 +33,19 @@ async def wait_for(ctx: AppContext, job: Job, request: Request | None = None) ->
         if request is not None and polls % 10 == 0 and await request.is_disconnected():
             ctx.jobs.cancel(job.id)
     return job.outcome()
+
+
+def generation_work(ctx: AppContext, kind: str, body: GenerationBody) -> Callable[[Job], Any]:
+    """What a queued txt2img/img2img request runs: the generation, or the script ``script_name`` names (the
+    img2img outpainting scripts are applied by the body itself). Bad input raises here, before queueing."""
+    core = body.for_extensions(ctx.extensions.loaded_names()).to_core()
+    name = (body.script_name or "").strip()
+    if not name or (kind == "img2img" and name.lower() in OUTPAINTING):
+        generate = ctx.generation.txt2img if kind == "txt2img" else ctx.generation.img2img
+        return lambda _job: generate(core)
+    script = find_script(name, kind)
+    args = args_from_api(script, body.script_args, kind)
+    return lambda _job: run_script(ScriptServices.from_context(ctx), script, core, args)
 
 
 def progress_body(ctx: AppContext, skip_current_image: bool = False) -> dict:
@@ -48,16 +64,14 @@ def generation_routes(ctx: AppContext) -> Routes:
     """(method, path under ``/sdapi/v1``, handler) for generation and job control."""
 
     async def txt2img(body: Txt2ImgBody, request: Request) -> dict:
-        """Generate images from a prompt (queued with every other job)."""
-        core = body.for_extensions(ctx.extensions.loaded_names()).to_core()
-        job = ctx.jobs.submit("txt2img", lambda _job: ctx.generation.txt2img(core), source="api",
+        """Generate images from a prompt (queued with every other job); ``script_name`` runs a script."""
+        job = ctx.jobs.submit("txt2img", generation_work(ctx, "txt2img", body), source="api",
                               after=lambda result: generation_response(result, body))
         return await wait_for(ctx, job, request)
 
     async def img2img(body: Img2ImgBody, request: Request) -> dict:
-        """Generate images from init images (a mask makes it inpainting)."""
-        core = body.for_extensions(ctx.extensions.loaded_names()).to_core()
-        job = ctx.jobs.submit("img2img", lambda _job: ctx.generation.img2img(core), source="api",
+        """Generate images from init images (a mask makes it inpainting); ``script_name`` runs a script."""
+        job = ctx.jobs.submit("img2img", generation_work(ctx, "img2img", body), source="api",
                               after=lambda result: generation_response(result, body))
         return await wait_for(ctx, job, request)
 

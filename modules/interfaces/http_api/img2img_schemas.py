@@ -102,7 +102,7 @@ def _with_script(request: Img2ImgRequest, name: str | None, args: list[Any]) -> 
             spec = Outpaint(**{d: int(pixels) for d in directions}, mask_blur=int(blur), noise_fill=True,
                             color_variation=float(variation))
         else:
-            raise InvalidRequest(f"Script not found: {name} (this build runs the outpainting scripts only)")
+            return request  # another script: the route runs it (see generation_routes)
     except (TypeError, ValueError) as exc:
         raise InvalidRequest(f"script_args for {name}: {exc}") from exc
     return Img2ImgRequest(**{**_fields(request), "outpaint": spec})

@@ -14,7 +14,7 @@ from modules.core.errors import JobNotFinished, JobNotFound, WebUIError
 from modules.core.job_queue import Job, JobState
 
 from .errors import error_body
-from .generation_routes import progress_body
+from .generation_routes import generation_work, progress_body
 from .img2img_schemas import Img2ImgBody
 from .jobs_schemas import JobList, JobProgress, JobStatus, JobSubmitted
 from .schemas import GenerationBody, Txt2ImgBody, generation_response
@@ -47,19 +47,18 @@ def jobs_router(ctx: AppContext) -> APIRouter:
             raise JobNotFound(f"No job {job_id!r} (unknown, or finished long ago)")
         return job
 
-    def submit(kind: str, body: GenerationBody, work) -> dict:
-        core = body.for_extensions(ctx.extensions.loaded_names()).to_core()  # errors answer now, before queueing
-        job = ctx.jobs.submit(kind, lambda _job: work(core), source="api-v2",
-                              after=lambda result: generation_response(result, body))
+    def submit(kind: str, body: GenerationBody) -> dict:
+        work = generation_work(ctx, kind, body)  # bad input answers now, before anything is queued
+        job = ctx.jobs.submit(kind, work, source="api-v2", after=lambda result: generation_response(result, body))
         return {"id": job.id, "state": job.state.value, "position": ctx.jobs.position(job)}
 
     def submit_txt2img(body: Txt2ImgBody) -> dict:
         """Queue a txt2img job (the body of ``/sdapi/v1/txt2img``); returns its id at once."""
-        return submit("txt2img", body, ctx.generation.txt2img)
+        return submit("txt2img", body)
 
     def submit_img2img(body: Img2ImgBody) -> dict:
         """Queue an img2img job (the body of ``/sdapi/v1/img2img``); returns its id at once."""
-        return submit("img2img", body, ctx.generation.img2img)
+        return submit("img2img", body)
 
     def list_jobs() -> dict:
         """Queued, running and recently finished jobs, oldest first."""

@@ -114,6 +114,7 @@ class GenerationBody(BaseModel):
             seed_resize_from_h=v["seed_resize_from_h"], seed_resize_from_w=v["seed_resize_from_w"],
             batch_size=v["batch_size"], n_iter=v["n_iter"],
             save_images=bool(v["save_images"]) and not v["do_not_save_samples"],
+            do_not_save_grid=bool(v["do_not_save_grid"]),
             checkpoint=checkpoint, override_settings=overrides, source="api",
             extension_args=self.extension_args(),
         )
@@ -176,5 +177,5 @@ def encode_png_with_info(image, infotext: str) -> str:
 def generation_response(result: GenerationResult, body: GenerationBody) -> dict:
     """The body of a txt2img/img2img answer: ``images`` (raw base64), ``parameters`` (known fields only),
     ``info`` (a JSON string)."""
-    images = [encode_png_with_info(g.image, g.infotext) for g in result.images] if body.send_images else []
+    images = [encode_png_with_info(g.image, g.infotext) for g in result.gallery] if body.send_images else []
     return {"images": images, "parameters": body.echo(), "info": info_payload(result, body)}
