@@ -11,6 +11,7 @@ from .img2img_tab import build_img2img_tab
 from .model_bar import build_model_bar, refreshed_bar, status_text
 from .page_assets import build_keyedit_options
 from .page_links import wire_page_links
+from .pnginfo_tab import build_pnginfo_tab
 from .settings_tab import build_settings_tab
 from .txt2img_tab import build_txt2img_tab
 
@@ -27,10 +28,12 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
                 img2img = build_img2img_tab(ctx, bar)
             with gr.Tab("Extras", id="extras"):
                 extras = build_extras_tab(ctx)
+            with gr.Tab("PNG Info", id="pnginfo"):
+                pnginfo = build_pnginfo_tab(ctx)
             with gr.Tab("Settings", id="settings"):
                 settings_tab = build_settings_tab(ctx)
         build_keyedit_options(ctx.settings)
-        wire_page_links(page_tabs, txt2img, img2img, extras)
+        wire_page_links(ctx, page_tabs, txt2img, img2img, extras, pnginfo)
 
         def on_load():
             settings = ctx.settings.current()

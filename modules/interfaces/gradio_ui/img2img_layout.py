@@ -8,6 +8,7 @@ from modules.core.outpaint import DIRECTIONS
 from modules.core.params import UI_IMG2IMG_DEFAULTS
 from modules.core.samplers import SAMPLERS, SCHEDULES
 
+from .paste_params import build_override_settings
 from .seed_controls import build_seed_controls
 from .send_to import build_send_buttons
 
@@ -141,6 +142,7 @@ def build_img2img_layout(c: dict) -> None:
             _size_controls(c)
             _sampling_controls(c)
             build_seed_controls(c, "img2img")
+            build_override_settings(c, "img2img")
             _inpaint_options(c)
             _script_controls(c)
         with gr.Column(scale=1):
