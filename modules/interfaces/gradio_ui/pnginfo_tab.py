@@ -18,6 +18,7 @@ from .send_to import SendTarget, target_values
 SEND_TARGETS = ("txt2img", "img2img", "inpaint", "extras")
 MAX_SHOWN_CHARS = 64 * 1024
 """Longer text items are cut in the display (the parameters sent on are not)."""
+_TEXT = '<p class="pnginfo-text" style="white-space: pre-wrap">'
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,13 @@ def _shown(text: str) -> str:
 def info_html(parameters: str | None, items: Mapping[str, str]) -> str:
     """The display: the parameters first, then each other item under its name; every text escaped.
 
-    >>> info_html("<b>cat</b>", {})
-    '<div class="pnginfo"><h4>parameters</h4><p class="pnginfo-text">&lt;b&gt;cat&lt;/b&gt;</p></div>'
+    >>> info_html("<b>cat</b>", {}).replace(_TEXT, "<p>")
+    '<div class="pnginfo"><h4>parameters</h4><p>&lt;b&gt;cat&lt;/b&gt;</p></div>'
     """
     entries = ([("parameters", parameters)] if parameters else []) + list(items.items())
     if not entries:
         return '<div class="pnginfo"><p>No generation parameters or other text found in this image.</p></div>'
-    body = "".join(f'<h4>{_shown(key)}</h4><p class="pnginfo-text">{_shown(value)}</p>' for key, value in entries)
+    body = "".join(f"<h4>{_shown(key)}</h4>{_TEXT}{_shown(value)}</p>" for key, value in entries)
     return f'<div class="pnginfo">{body}</div>'
 
 
@@ -82,7 +83,8 @@ def build_pnginfo_tab(ctx: AppContext) -> PngInfoTab:
             shown = gr.HTML(elem_id="pnginfo_html")
             parameters = gr.Textbox(visible=False, elem_id="pnginfo_generation_info")
             with gr.Row(elem_id="pnginfo_send_to"):
-                buttons = {t: gr.Button(f"Send to {t}", elem_id=f"pnginfo_send_to_{t}", size="sm")
+                buttons = {t: gr.Button(f"Send to {t}", elem_id=f"pnginfo_send_to_{t}", size="sm",
+                                     min_width=100)
                            for t in SEND_TARGETS}
     image.change(read_for_display, inputs=image, outputs=[shown, parameters], queue=False)
     return PngInfoTab(image=image, parameters=parameters, buttons=buttons)
