@@ -24,17 +24,18 @@ from .seed_controls import SEED_INPUTS, build_seed_controls, seed_fields, wire_s
 from .send_to import GallerySource, build_send_buttons, gallery_source
 
 SEND_TARGETS = ("img2img", "inpaint", "extras")
-PASTE_FIELDS = {"prompt": "prompt", "negative_prompt": "negative_prompt", "styles": "styles", "steps": "steps",
-                "sampler_name": "sampler", "scheduler": "scheduler", "cfg_scale": "cfg_scale", "seed": "seed",
-                "width": "width", "height": "height", "batch_size": "batch_size", "subseed_show": "subseed_show",
-                "subseed": "subseed", "subseed_strength": "subseed_strength",
-                "seed_resize_from_w": "seed_resize_from_w", "seed_resize_from_h": "seed_resize_from_h",
-                "enable_hr": "enable_hr", "denoising_strength": "hr_denoising_strength", "hr_scale": "hr_scale",
-                "hr_upscaler": "hr_upscaler", "hr_second_pass_steps": "hr_second_pass_steps",
-                "hr_resize_x": "hr_resize_x", "hr_resize_y": "hr_resize_y",
-                "hr_checkpoint_name": "hr_checkpoint_name", "hr_sampler_name": "hr_sampler_name",
-                "hr_scheduler": "hr_scheduler", "hr_prompt": "hr_prompt", "hr_negative_prompt": "hr_negative_prompt"}
-"""``PastedFields`` name -> component name: what pasting an infotext fills (denoising is the hires pass's)."""
+PASTE_FIELDS = (("prompt", "prompt"), ("negative_prompt", "negative_prompt"), ("styles", "styles"),
+                ("steps", "steps"), ("sampler_name", "sampler"), ("scheduler", "scheduler"), ("cfg_scale", "cfg_scale"),
+                ("seed", "seed"), ("width", "width"), ("height", "height"), ("batch_size", "batch_size"),
+                ("subseed_show", "subseed_show"), ("subseed", "subseed"), ("subseed_strength", "subseed_strength"),
+                ("seed_resize_from_w", "seed_resize_from_w"), ("seed_resize_from_h", "seed_resize_from_h"),
+                ("enable_hr", "enable_hr"), ("denoising_strength", "hr_denoising_strength"), ("hr_scale", "hr_scale"),
+                ("hr_upscaler", "hr_upscaler"), ("hr_second_pass_steps", "hr_second_pass_steps"),
+                ("hr_resize_x", "hr_resize_x"), ("hr_resize_y", "hr_resize_y"),
+                ("hr_checkpoint_name", "hr_checkpoint_name"), ("hr_sampler_name", "hr_sampler_name"),
+                ("hr_scheduler", "hr_scheduler"), ("hr_prompt", "hr_prompt"),
+                ("hr_negative_prompt", "hr_negative_prompt"))
+"""(``PastedFields`` name, component name) pairs: what pasting an infotext fills (denoising is the hires pass's)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     wire_seed_controls(c)
     wire_hires_controls(c)
     wire_prompt_row(ctx, c, counter)
-    paste = PasteTarget(components={name: c[key] for name, key in PASTE_FIELDS.items()},
+    paste = PasteTarget(components={name: c[key] for name, key in PASTE_FIELDS},
                         override_settings=c["override_settings"], fields_of=txt2img_fields)
     wire_paste_button(ctx, c, paste)
     wire_style_editor(ctx, style_editor, prompt=c["prompt"], negative_prompt=c["negative_prompt"], styles=c["styles"])
