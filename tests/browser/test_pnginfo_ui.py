@@ -10,6 +10,7 @@ from PIL import Image
 
 from modules.core.infotext import format_infotext, order_fields
 from modules.core.output_writer import OutputWriter
+from tests.conftest import install_checkpoint
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -18,6 +19,18 @@ expect = playwright_api.expect
 FIXED = {"Steps": 14, "Sampler": "DPM++ 2M", "Schedule type": "Karras", "CFG scale": 6.5, "Seed": 987,
          "Size": "96x64", "Model hash": "0123456789", "Model": "tiny", "Clip skip": 2, "RNG": "CPU"}
 PROMPT, NEGATIVE = "a <lora:detail:0.6> cabin, <b>snow</b>", "blurry, lowres"
+
+
+@pytest.fixture
+def server_data(data_dir, tiny_checkpoint) -> Path:
+    """One tiny SD1 checkpoint in A1111's folder."""
+    install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
+    return data_dir
+
+
+def _wait_for_page_load(page) -> None:
+    """The page-load handler sets the default steps; paste only after it ran."""
+    expect(page.locator("#sd_model_checkpoint input")).to_have_value(re.compile("tiny"), timeout=30_000)
 
 
 def _written_image(data_dir: Path) -> Path:
@@ -35,8 +48,7 @@ def _value(page, elem: str, kind: str = "input[type=number]"):
 def test_pnginfo_shows_parameters_and_sends_them_to_txt2img(page, data_dir, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 800})
     upload = _written_image(data_dir)
-    # the page-load handler sets the default steps; paste only after it ran (no checkpoint: it shows the notice)
-    expect(page.locator("#no_checkpoint_notice")).to_contain_text("No checkpoint found", timeout=30_000)
+    _wait_for_page_load(page)
     page.get_by_role("tab", name="PNG Info", exact=True).click()
     page.locator("#pnginfo_image input[type=file]").set_input_files(str(upload))
     shown = page.locator("#pnginfo_html")
@@ -61,7 +73,7 @@ def test_pnginfo_shows_parameters_and_sends_them_to_txt2img(page, data_dir, tmp_
 
 def test_send_to_img2img_and_the_paste_button(page, data_dir):
     upload = _written_image(data_dir)
-    expect(page.locator("#no_checkpoint_notice")).to_contain_text("No checkpoint found", timeout=30_000)
+    _wait_for_page_load(page)
     page.get_by_role("tab", name="PNG Info", exact=True).click()
     page.locator("#pnginfo_image input[type=file]").set_input_files(str(upload))
     expect(page.locator("#pnginfo_html")).to_contain_text("Seed: 987", timeout=30_000)
@@ -82,3 +94,22 @@ def test_send_to_img2img_and_the_paste_button(page, data_dir):
     _value(page, "img2img_width").to_have_value("128")
     _value(page, "img2img_denoising_strength").to_have_value("0.35")
     expect(page.locator("#img2img_override_settings")).to_contain_text(re.compile("RNG: GPU"))
+
+
+def test_pasted_clip_skip_reaches_the_generation(page):
+    _wait_for_page_load(page)
+    prompt = page.locator("#txt2img_prompt textarea")
+    prompt.fill("a green square\nSteps: 2, Sampler: Euler, CFG scale: 5, Seed: 4242, Size: 64x64, Clip skip: 2, "
+                "RNG: CPU")
+    page.locator("#txt2img_paste").click()
+    expect(prompt).to_have_value("a green square", timeout=30_000)
+    chips = page.locator("#txt2img_override_settings")
+    expect(chips).to_contain_text("Clip skip: 2")
+    page.locator("#txt2img_generate").click()
+    expect(page.locator("#txt2img_generation_info textarea")).to_have_value(
+        re.compile(r"^a green square\nSteps: 2, Sampler: Euler, .*Seed: 4242, Size: 64x64, .*Clip skip: 2"),
+        timeout=120_000)
+    # "↙" with a plain prompt reads the last generation back
+    prompt.fill("something else")
+    page.locator("#txt2img_paste").click()
+    expect(prompt).to_have_value("a green square", timeout=30_000)
