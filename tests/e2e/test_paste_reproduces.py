@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from modules.core.infotext_overrides import overrides_from_chips, setting_overrides
+from modules.core.infotext_overrides import overrides_from_chips, pasted_checkpoint, setting_overrides
 from modules.core.params import Txt2ImgRequest
 from modules.core.paste_fields import read_pasted, txt2img_fields
 from modules.core.png_info import read_image_info
@@ -47,3 +47,24 @@ def test_pasted_parameters_reproduce_the_image(tiny_checkpoint, make_context, da
     assert np.array_equal(np.asarray(again.images[0].image), np.asarray(saved.image))
     without_chips = ctx.generation.txt2img(_request_from(values, ["RNG: GPU"], settings))
     assert not np.array_equal(np.asarray(without_chips.images[0].image), np.asarray(saved.image))
+
+
+def test_pasted_checkpoint_is_used_for_the_job_only(tiny_checkpoint, make_context, data_dir):
+    folder = data_dir / "models" / "Stable-diffusion"
+    install_checkpoint(tiny_checkpoint("sd15"), folder, "alpha.safetensors")
+    install_checkpoint(tiny_checkpoint("sd15"), folder, "beta.safetensors")
+    ctx = make_context()
+    ctx.models.select_checkpoint("alpha")
+    made = ctx.generation.txt2img(Txt2ImgRequest(prompt="x", steps=2, sampler_name="Euler", cfg_scale=7, width=64,
+                                                 height=64, seed=3, checkpoint="beta", save_images=False))
+    text = made.images[0].infotext
+    assert "Model: beta" in text
+    settings = ctx.settings.update({"disable_weights_auto_swap": False})
+    info = read_pasted(text, settings)
+    model_hash, model = pasted_checkpoint(info, settings)
+    record = ctx.catalog.find(model)  # by name: the two copies share their hash
+    assert record.name == "beta.safetensors" and record.short_hash == model_hash
+    chips = [f"Checkpoint: {record.title}"]
+    again = ctx.generation.txt2img(_request_from(txt2img_fields(info).values(), chips, settings))
+    assert again.model_name.startswith("beta") and again.images[0].infotext == text
+    assert ctx.settings.current().get("sd_model_checkpoint").startswith("alpha")  # the selection is unchanged

@@ -148,6 +148,15 @@ def test_checkpoint_chip_follows_the_setting(make_context, data_dir):
     assert by_name[-1] == f"Checkpoint: {beta.title}"
     current = pasted_updates(ctx, c.paste, "p\nSteps: 3, Sampler: Euler, Seed: 1, Model: alpha")[-1].value
     assert current == ["RNG: GPU"]  # already the selected checkpoint
+    (folder / "gamma.safetensors").write_bytes(b"beta" * 100)  # a copy of beta: same hash, told apart by name
+    ctx.catalog.refresh()
+    gamma = ctx.catalog.ensure_hash(ctx.catalog.find("gamma"))
+    copy = pasted_updates(ctx, c.paste, f"p\nSteps: 3, Sampler: Euler, Seed: 1, Model hash: {beta.short_hash}, "
+                                        "Model: gamma")[-1].value
+    assert copy[-1] == f"Checkpoint: {gamma.title}"
+    wrong_hash = pasted_updates(ctx, c.paste, "p\nSteps: 3, Sampler: Euler, Seed: 1, Model hash: 0000000000, "
+                                              "Model: gamma")[-1].value
+    assert wrong_hash == ["RNG: GPU"]  # the name matches a file with another hash, and the hash matches nothing
     missing = pasted_updates(ctx, c.paste, "p\nSteps: 3, Sampler: Euler, Seed: 1, Model hash: ffffffffff")
     assert missing[-1].value == ["RNG: GPU"]
     assert json.loads((data_dir / "config.json").read_text())["disable_weights_auto_swap"] is False

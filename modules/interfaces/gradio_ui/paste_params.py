@@ -13,6 +13,7 @@ from modules.core.errors import ModelNotFound
 from modules.core.infotext import split_infotext
 from modules.core.infotext_overrides import (CHECKPOINT_CHIP, overrides_from_chips, pasted_checkpoint,
                                              setting_overrides)
+from modules.core.model_catalog import ModelRecord
 from modules.core.paste_fields import PastedFields, read_pasted, unknown_names
 from modules.core.settings import Settings
 
@@ -76,22 +77,33 @@ def control_value(component: gr.components.Component, value: object) -> object:
     return gr.skip()
 
 
+def _find(ctx: AppContext, alias: str | None) -> ModelRecord | None:
+    try:
+        return ctx.catalog.find(alias) if alias else None
+    except ModelNotFound:
+        return None
+
+
+def _pasted_record(ctx: AppContext, model_hash: str | None, model: str | None) -> ModelRecord | None:
+    """The checkpoint named by ``Model`` unless its known hash differs from ``Model hash``, else by the hash
+    (the name first: copies of one file share a hash)."""
+    by_name = _find(ctx, model)
+    if by_name is not None and (not model_hash or not by_name.short_hash or by_name.short_hash == model_hash):
+        return by_name
+    return _find(ctx, model_hash)
+
+
 def _checkpoint_chip(ctx: AppContext, info: Mapping[str, object], settings: Settings) -> list[str]:
     wanted = pasted_checkpoint(info, settings)
     if wanted is None:
         return []
-    model_hash, model = wanted
-    for alias in (model_hash, model):
-        try:
-            record = ctx.catalog.find(alias) if alias else None
-        except ModelNotFound:
-            continue
-        if record is not None and (alias == model_hash or not record.short_hash or not model_hash
-                                   or record.short_hash == model_hash):
-            return [] if record.title == checkpoint_choices(ctx)[1] else [f"{CHECKPOINT_CHIP}: {record.title}"]
-    gr.Warning(f"Checkpoint {model or ''} [{model_hash or ''}] from the parameters was not found; "
-               "the selected one is used")
-    return []
+    record = _pasted_record(ctx, *wanted)
+    if record is None:
+        model_hash, model = wanted
+        gr.Warning(f"Checkpoint {model or ''} [{model_hash or ''}] from the parameters was not found; "
+                   "the selected one is used")
+        return []
+    return [] if record.title == checkpoint_choices(ctx)[1] else [f"{CHECKPOINT_CHIP}: {record.title}"]
 
 
 def pasted_updates(ctx: AppContext, target: PasteTarget, text: str | None,
