@@ -102,6 +102,8 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("add_version_to_infotext", True, "Add program version to infotext", _INFO, bool),
     SettingSpec("infotext_styles", "Apply if any", "Infer styles from prompts of pasted infotext", _INFO, str,
                 choices=("Ignore", "Apply", "Discard", "Apply if any")),
+    SettingSpec("disable_weights_auto_swap", True, "When reading generation parameters from text into UI (from PNG "
+                "info or pasted text), do not change the selected model/checkpoint.", _INFO, bool),
     SettingSpec("enable_prompt_comments", True, "Enable comments (# to the end of the line) in prompts", _SD, bool),
     SettingSpec("use_old_scheduling", False, "Use old prompt editing timelines", _SD, bool),
     SettingSpec("eta_ddim", 0.0, "Eta for DDIM", _SAMPLING, float, minimum=0.0, maximum=1.0),

@@ -27,7 +27,7 @@ EXPECTED_DEFAULTS = {
     "add_vae_name_to_info": True, "lora_add_hashes_to_infotext": True,
     "textual_inversion_add_hashes_to_infotext": True,
     "eta_ddim": 0.0, "eta_ancestral": 1.0, "default_sampler": "DPM++ 2M", "default_scheduler": "Automatic",
-    "infotext_styles": "Apply if any", "enable_prompt_comments": True,
+    "infotext_styles": "Apply if any", "disable_weights_auto_swap": True, "enable_prompt_comments": True,
     "use_old_scheduling": False,
     "include_styles_into_token_counters": True, "keyedit_precision_attention": 0.1,
     "keyedit_precision_extra": 0.05, "keyedit_delimiters": ".,\\/!?%^*;:{}=`~() ", "keyedit_move": True,

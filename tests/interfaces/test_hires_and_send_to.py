@@ -5,9 +5,11 @@ import gradio as gr
 from PIL import Image
 
 from modules.core.params import Txt2ImgRequest
+from modules.core.paste_fields import img2img_fields, txt2img_fields
 from modules.interfaces.gradio_ui import txt2img_tab
 from modules.interfaces.gradio_ui.hires_controls import hires_fields
-from modules.interfaces.gradio_ui.send_to import SendTarget, infotext_parameters, selected_item, sent_values
+from modules.interfaces.gradio_ui.paste_params import PasteTarget, pasted_updates
+from modules.interfaces.gradio_ui.send_to import SendTarget, selected_item, sent_values
 
 TXT2IMG = {"prompt": "a cat", "negative_prompt": "", "styles": [], "steps": 20, "sampler": "Euler",
            "scheduler": "Automatic", "cfg_scale": 7, "width": 64, "height": 64, "seed": 1, "subseed_show": False,
@@ -59,12 +61,17 @@ INFOTEXT = ("a red hut\nNegative prompt: blurry\nSteps: 12, Sampler: DPM++ 2M Ka
             "Size: 64x96, Model hash: 0123456789")
 
 
-def test_infotext_gives_the_send_to_parameters():
-    assert infotext_parameters(INFOTEXT) == {
-        "prompt": "a red hut", "negative_prompt": "blurry", "steps": 12, "sampler": "DPM++ 2M",
-        "scheduler": "Automatic", "cfg_scale": 6.5, "seed": 42, "width": 64, "height": 96}
-    assert infotext_parameters("x\nSteps: 5, CFG scale: 7, Seed: 1")["cfg_scale"] == 7
-    assert infotext_parameters("") == {} and infotext_parameters(None) == {}
+def test_infotext_gives_the_send_to_parameters(make_context):
+    ctx = make_context()
+    names = ("prompt", "negative_prompt", "steps", "sampler_name", "scheduler", "cfg_scale", "seed", "width",
+             "height")
+    target = PasteTarget(components={n: gr.Textbox(render=False) for n in names},
+                         override_settings=gr.Dropdown(render=False, multiselect=True), fields_of=txt2img_fields)
+    *values, chips = pasted_updates(ctx, target, INFOTEXT)
+    assert values == ["a red hut", "blurry", 12, "DPM++ 2M", "Automatic", 6.5, 42, 64, 96]
+    assert chips.value == ["RNG: GPU"]  # no RNG key means A1111's default, GPU; ours is CPU
+    assert pasted_updates(ctx, target, "") == [gr.skip()] * 10
+    assert pasted_updates(ctx, target, None) == [gr.skip()] * 10
 
 
 def test_selected_image_defaults_to_the_first():
@@ -75,16 +82,22 @@ def test_selected_image_defaults_to_the_first():
     assert selected_item([], 0) == (None, 0)
 
 
-def test_sent_values_carry_image_tab_and_known_parameters():
-    first, second = Image.new("RGB", (8, 8), "red"), Image.new("RGB", (8, 8), "blue")
-    names = ("prompt", "steps", "width", "subseed")
-    target = SendTarget(tab_id="img2img", image=gr.Image(render=False),
-                        parameters={n: gr.Textbox(render=False) for n in names},
+def test_sent_values_carry_image_tab_and_known_parameters(make_context):
+    ctx = make_context()
+    first, second = Image.new("RGB", (8, 8), "red"), Image.new("RGB", (16, 24), "blue")
+    names = ("prompt", "steps", "width", "height", "subseed")
+    paste = PasteTarget(components={n: gr.Textbox(render=False) for n in names},
+                        override_settings=gr.Dropdown(render=False, multiselect=True), fields_of=img2img_fields)
+    target = SendTarget(tab_id="img2img", image=gr.Image(render=False), paste=paste,
                         extra_outputs=(gr.State(render=False),), extra_values=lambda: ("inpaint",))
-    values = sent_values(target, [(first, ""), (second, "")], 1, ["first\nSteps: 3", INFOTEXT])
-    image, tabs, mode, prompt, steps, width, unknown = values
+    values = sent_values(ctx, target, [(first, ""), (second, "")], 1, ["first\nSteps: 3", INFOTEXT])
+    image, tabs, mode, prompt, steps, width, height, unknown, chips = values
     assert image is second and tabs.selected == "img2img" and mode == "inpaint"
-    assert (prompt, steps, width) == ("a red hut", 12, 64)
-    assert unknown == gr.skip()
-    params_only = SendTarget(tab_id="txt2img", parameters={"seed": gr.Number(render=False)})
-    assert sent_values(params_only, [(first, "")], 0, [INFOTEXT])[1:] == [42]
+    assert (prompt, steps) == ("a red hut", 12)
+    assert (width, height) == (16, 24)  # an image sent to img2img keeps its own size (A1111's send_size)
+    assert unknown == gr.skip() and chips.value == ["RNG: GPU"]
+    params_only = SendTarget(tab_id="txt2img", paste=PasteTarget(
+        components={"seed": gr.Number(render=False), "width": gr.Number(render=False)},
+        override_settings=gr.Dropdown(render=False, multiselect=True), fields_of=txt2img_fields))
+    assert sent_values(ctx, params_only, [(first, "")], 0, [INFOTEXT])[1:3] == [42, 64]
+    assert len(params_only.outputs(gr.Tabs(render=False))) == 4

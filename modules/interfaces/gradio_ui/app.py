@@ -14,6 +14,7 @@ from .merger_tab import build_merger_tab, refreshed_lists
 from .model_bar import build_model_bar, refreshed_bar, status_text
 from .page_assets import build_keyedit_options
 from .page_links import wire_page_links
+from .pnginfo_tab import build_pnginfo_tab
 from .settings_tab import build_settings_tab
 from .txt2img_tab import build_txt2img_tab
 
@@ -30,6 +31,8 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
                 img2img = build_img2img_tab(ctx, bar)
             with gr.Tab("Extras", id="extras"):
                 extras = build_extras_tab(ctx)
+            with gr.Tab("PNG Info", id="pnginfo"):
+                pnginfo = build_pnginfo_tab(ctx)
             with gr.Tab("Checkpoint Merger", id="modelmerger"):
                 merger = build_merger_tab(ctx, bar.checkpoint)
             build_extension_tabs(ctx)
@@ -38,7 +41,7 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             with gr.Tab("Extensions", id="extensions"):
                 build_extensions_tab(ctx)
         build_keyedit_options(ctx.settings)
-        wire_page_links(page_tabs, txt2img, img2img, extras)
+        wire_page_links(ctx, page_tabs, txt2img, img2img, extras, pnginfo)
 
         def on_load():
             settings = ctx.settings.current()

@@ -10,6 +10,7 @@ from modules.core.outpaint import DIRECTIONS
 from modules.core.params import UI_IMG2IMG_DEFAULTS
 from modules.core.samplers import SAMPLERS, SCHEDULES
 
+from .paste_params import build_override_settings
 from .script_controls import build_script_groups, ui_scripts
 from .seed_controls import build_seed_controls
 from .send_to import build_send_buttons
@@ -148,6 +149,7 @@ def build_img2img_layout(c: dict, more_controls: Callable[[], object] = lambda: 
             _size_controls(c)
             _sampling_controls(c)
             build_seed_controls(c, "img2img")
+            build_override_settings(c, "img2img")
             _inpaint_options(c)
             _script_controls(c)
             c["extensions"] = more_controls()

@@ -19,7 +19,7 @@ REQUEST_INPUTS = ("mode", "prompt", "negative_prompt", "styles", "sampler", "sch
                   "mask_upload", "mask_blur", "inpainting_mask_invert", "inpainting_fill", "inpaint_full_res",
                   "inpaint_full_res_padding", "script", "outpaint_pixels", "outpaint_mask_blur",
                   "outpaint_directions", "outpaint_fill", "outpaint_falloff", "outpaint_color_variation",
-                  "batch_input_dir", "batch_output_dir", "batch_mask_dir", *SEED_INPUTS)
+                  "batch_input_dir", "batch_output_dir", "batch_mask_dir", "override_settings", *SEED_INPUTS)
 """Names of the components whose values the tab's Generate handler reads."""
 
 

@@ -2,11 +2,13 @@
 ``Img2ImgRequest`` per the selected sub-tab (``img2img_requests``) or runs the folder batch."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import gradio as gr
 
 from modules.core.context import AppContext
+from modules.core.paste_fields import img2img_fields
 from modules.core.results import GenerationResult
 from modules.core.token_count import TokenCounter
 
@@ -17,10 +19,18 @@ from .img2img_layout import INPAINT_MODES, MODES, SCRIPTS, SEND_TARGETS, build_i
 from .img2img_requests import REQUEST_INPUTS, build_request
 from .job_progress import QUEUED_EVENTS, Finished, stream_with_progress
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
+from .paste_params import PasteTarget, override_fields, wire_paste_button
 from .prompt_row import build_prompt_row, wire_prompt_row
 from .seed_controls import wire_seed_controls
 from .script_controls import run_selected, script_input_keys, selected_script, ui_scripts, wire_script_groups
-from .send_to import PARAMETER_KEYS, GallerySource, SendTarget, gallery_source
+from .send_to import GallerySource, SendTarget, gallery_source
+
+PASTE_FIELDS = ("prompt", "negative_prompt", "styles", "steps", "sampler_name", "scheduler", "cfg_scale", "seed",
+                "width", "height", "batch_size", "subseed_show", "subseed", "subseed_strength", "seed_resize_from_w",
+                "seed_resize_from_h", "denoising_strength", "mask_blur", "inpainting_mask_invert", "inpainting_fill",
+                "inpaint_full_res", "inpaint_full_res_padding")
+"""``PastedFields`` names of the controls pasting an infotext fills (the component is ``c[name]``, but
+``sampler_name`` is ``c["sampler"]``)."""
 
 
 @dataclass(frozen=True)
@@ -31,8 +41,8 @@ class Img2ImgTab:
     sampler: gr.Dropdown
     scheduler: gr.Dropdown
     steps: gr.Slider
-    parameters: dict[str, gr.components.Component]
-    """The components "Send to img2img/inpaint" fills, by ``send_to.PARAMETER_KEYS`` name."""
+    paste: PasteTarget
+    """The controls "Send to img2img/inpaint" and "↙" fill from an infotext."""
     send: GallerySource
     init_img: gr.Image
     inpaint: gr.ImageMask
@@ -43,7 +53,7 @@ class Img2ImgTab:
     def send_target(self, mode: str) -> SendTarget:
         """Where "Send to img2img" (``mode`` "img2img") or "Send to inpaint" (``"inpaint"``) puts things."""
         image = self.init_img if mode == "img2img" else self.inpaint
-        return SendTarget(tab_id="img2img", image=image, parameters=self.parameters,
+        return SendTarget(tab_id="img2img", image=image, paste=self.paste,
                           extra_outputs=(self.mode, self.mode_tabs, self.inpaint_controls),
                           extra_values=lambda: _mode_updates(mode))
 
@@ -54,13 +64,18 @@ def _mode_updates(mode: str) -> tuple:
 
 
 def generate_images(ctx: AppContext, v: dict) -> tuple[list[GenerationResult], tuple[str, ...]]:
-    """Run the job of the selected sub-tab: one request, or one per image of the batch folder."""
+    """Run the job of the selected sub-tab: one request (or the selected script), or one per image of the batch
+    folder; pasted setting overrides (and checkpoint) apply to each."""
+    extra = override_fields(v.get("override_settings"), ctx.settings.current())
     script = selected_script(v, "img2img")
+
+    def run(request):
+        return ctx.generation.img2img(dataclasses.replace(request, **extra))
     if v["mode"] == "batch":
-        return run_batch(ctx, v, ctx.generation.img2img)
+        return run_batch(ctx, v, run)
     if script is not None:
-        return [run_selected(ctx, script, build_request(v), v)], ()
-    return [ctx.generation.img2img(build_request(v))], ()
+        return [run_selected(ctx, script, dataclasses.replace(build_request(v), **extra), v)], ()
+    return [run(build_request(v))], ()
 
 
 def _wire_visibility(c: dict) -> None:
@@ -118,7 +133,10 @@ def build_img2img_tab(ctx: AppContext, bar: ModelBar) -> Img2ImgTab:
     _wire_generate(ctx, c, bar)
     wire_seed_controls(c)
     wire_prompt_row(ctx, c, counter)
+    paste = PasteTarget(components={name: c["sampler" if name == "sampler_name" else name] for name in PASTE_FIELDS},
+                        override_settings=c["override_settings"], fields_of=img2img_fields)
+    wire_paste_button(ctx, c, paste)
     return Img2ImgTab(prompt=c["prompt"], sampler=c["sampler"], scheduler=c["scheduler"], steps=c["steps"],
-                      parameters={k: c[k] for k in PARAMETER_KEYS}, send=gallery_source(c, SEND_TARGETS),
+                      paste=paste, send=gallery_source(c, SEND_TARGETS),
                       init_img=c["init_img"], inpaint=c["inpaint"], mode=c["mode"], mode_tabs=c["mode_tabs"],
                       inpaint_controls=c["inpaint_controls"])

@@ -27,6 +27,8 @@ def build_prompt_row(c: dict, tab: str, style_names: list[str], counter: TokenCo
                 c["interrupt"] = gr.Button("Interrupt", elem_id=f"{tab}_interrupt", min_width=60)
                 c["skip"] = gr.Button("Skip", elem_id=f"{tab}_skip", min_width=60)
             with gr.Row():
+                # A1111's "↙": read generation parameters from the prompt box, or else from the last generation
+                c["paste"] = gr.Button("\u2199\ufe0f", elem_id=f"{tab}_paste", scale=0, min_width=40)
                 c["styles"] = gr.Dropdown(label="Styles", choices=style_names, value=[], multiselect=True,
                                           elem_id=f"{tab}_styles", scale=4)
                 c["styles_refresh"] = gr.Button("🔄", elem_id=f"{tab}_styles_refresh", scale=0, min_width=40)

@@ -1,22 +1,16 @@
-""""Send to" buttons under the galleries: the selected image (default the first) and, for generation tabs, its
-parameters read back from the image's infotext go to another tab, which is then shown."""
+""""Send to" buttons under the galleries: the selected image (default the first) and, for generation tabs, all its
+parameters read back from the image's infotext (``paste_params``) go to another tab, which is then shown."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import gradio as gr
 from PIL import Image
 
-from modules.core.infotext import parse_infotext
+from modules.core.context import AppContext
 
-PARAMETER_KEYS = ("prompt", "negative_prompt", "steps", "sampler", "scheduler", "cfg_scale", "seed", "width",
-                  "height")
-"""Names of the target components ``infotext_parameters`` fills (A1111's paste fields for "Send to")."""
-
-_INFOTEXT_KEYS = (("prompt", "Prompt", str), ("negative_prompt", "Negative prompt", str), ("steps", "Steps", int),
-                  ("sampler", "Sampler", str), ("scheduler", "Schedule type", str), ("cfg_scale", "CFG scale", float),
-                  ("seed", "Seed", int), ("width", "Size-1", int), ("height", "Size-2", int))
+from .paste_params import PasteTarget, pasted_updates
 
 
 @dataclass(frozen=True)
@@ -35,10 +29,16 @@ class SendTarget:
 
     tab_id: str
     image: gr.components.Component | None = None
-    parameters: dict[str, gr.components.Component] = field(default_factory=dict)
+    paste: PasteTarget | None = None
+    """The generation controls the infotext fills (None: the image only)."""
     extra_outputs: tuple[gr.components.Component, ...] = ()
     extra_values: Callable[[], tuple] = tuple
     """Values of ``extra_outputs`` (e.g. the sub-tab to select and the mode it stands for)."""
+
+    def outputs(self, page_tabs: gr.Tabs) -> list:
+        """The components ``target_values`` sets: image (if any), page tabs, extra outputs, pasted controls."""
+        image = [self.image] if self.image is not None else []
+        return [*image, page_tabs, *self.extra_outputs, *(self.paste.outputs if self.paste is not None else ())]
 
 
 def build_send_buttons(c: dict, tab: str, targets: tuple[str, ...]) -> None:
@@ -69,42 +69,28 @@ def selected_item(items: list | None, index: int | None) -> tuple[Image.Image | 
     return image, index
 
 
-def infotext_parameters(text: str | None) -> dict[str, object]:
-    """The target-tab values found in an infotext (prompt, negative prompt, steps, sampler, schedule, CFG, seed,
-    size); values that are missing or unreadable are left out.
-
-    >>> infotext_parameters("cat\\nSteps: 12, Sampler: Euler a, CFG scale: 6.5, Seed: 9, Size: 64x96")["height"]
-    96
-    """
-    if not text:
-        return {}
-    info = parse_infotext(text)
-    values: dict[str, object] = {}
-    for name, key, kind in _INFOTEXT_KEYS:
-        if key not in info:
-            continue
-        try:
-            values[name] = kind(info[key])
-        except (TypeError, ValueError):
-            continue
-    if isinstance(values.get("cfg_scale"), float) and values["cfg_scale"].is_integer():
-        values["cfg_scale"] = int(values["cfg_scale"])
-    return values
-
-
-def sent_values(target: SendTarget, items: list | None, index: int | None, infotexts: list[str] | None) -> list:
-    """Output values for ``target``: image, page tab, extras, then each parameter (skipped when unknown)."""
-    image, index = selected_item(items, index)
-    text = infotexts[index] if infotexts and index < len(infotexts) else None
-    params = infotext_parameters(text)
+def target_values(ctx: AppContext, target: SendTarget, image: object, text: str | None) -> list:
+    """Output values for ``target`` (``[image], page tab, extras, pasted controls``); an image sent along keeps its
+    own size in the target's width/height."""
+    size = (image.width, image.height) if target.image is not None and isinstance(image, Image.Image) else None
     values: list = [image] if target.image is not None else []
     values.append(gr.Tabs(selected=target.tab_id))
     values.extend(target.extra_values())
-    values.extend(params.get(name, gr.skip()) for name in target.parameters)
+    if target.paste is not None:
+        values.extend(pasted_updates(ctx, target.paste, text, image_size=size))
     return values
 
 
-def wire_send_to(source: GallerySource, targets: dict[str, SendTarget], page_tabs: gr.Tabs) -> None:
+def sent_values(ctx: AppContext, target: SendTarget, items: list | None, index: int | None,
+                infotexts: list[str] | None) -> list:
+    """``target_values`` for the selected gallery image and its infotext."""
+    image, index = selected_item(items, index)
+    text = infotexts[index] if infotexts and index < len(infotexts) else None
+    return target_values(ctx, target, image, text)
+
+
+def wire_send_to(ctx: AppContext, source: GallerySource, targets: dict[str, SendTarget],
+                 page_tabs: gr.Tabs) -> None:
     """Track the selected image and wire each of the source's buttons to its target."""
     def remember(evt: gr.SelectData) -> int:
         return evt.index if isinstance(evt.index, int) else 0
@@ -114,10 +100,8 @@ def wire_send_to(source: GallerySource, targets: dict[str, SendTarget], page_tab
     inputs = [source.gallery, source.selected] + ([source.infotexts] if source.infotexts is not None else [])
     for name, button in source.buttons.items():
         target = targets[name]
-        outputs = ([target.image] if target.image is not None else []) + [page_tabs, *target.extra_outputs,
-                                                                          *target.parameters.values()]
 
         def send(items, index, infotexts=None, target=target):
-            return sent_values(target, items, index, infotexts)
+            return sent_values(ctx, target, items, index, infotexts)
 
-        button.click(send, inputs=inputs, outputs=outputs, queue=False)
+        button.click(send, inputs=inputs, outputs=target.outputs(page_tabs))

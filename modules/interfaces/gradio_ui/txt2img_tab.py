@@ -1,11 +1,13 @@
 """The txt2img tab, laid out like A1111: prompts on top, controls left, gallery and info right."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import gradio as gr
 
 from modules.core.context import AppContext
+from modules.core.paste_fields import txt2img_fields
 from modules.core.params import Txt2ImgRequest
 from modules.core.samplers import SAMPLERS, SCHEDULES
 from modules.core.token_count import TokenCounter
@@ -16,14 +18,27 @@ from .extra_networks import ExtraNetworks, build_extra_networks
 from .hires_controls import HIRES_INPUTS, build_hires_controls, hires_fields, wire_hires_controls
 from .job_progress import QUEUED_EVENTS, Finished, stream_with_progress
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
+from .paste_params import PasteTarget, build_override_settings, override_fields, wire_paste_button
 from .style_editor import build_style_editor, wire_style_editor
 from .prompt_row import build_prompt_row, wire_prompt_row
 from .script_controls import (build_script_controls, run_selected, script_input_keys, selected_script, ui_scripts,
                               wire_script_groups)
 from .seed_controls import SEED_INPUTS, build_seed_controls, seed_fields, wire_seed_controls
-from .send_to import PARAMETER_KEYS, GallerySource, build_send_buttons, gallery_source
+from .send_to import GallerySource, build_send_buttons, gallery_source
 
 SEND_TARGETS = ("img2img", "inpaint", "extras")
+PASTE_FIELDS = (("prompt", "prompt"), ("negative_prompt", "negative_prompt"), ("styles", "styles"),
+                ("steps", "steps"), ("sampler_name", "sampler"), ("scheduler", "scheduler"), ("cfg_scale", "cfg_scale"),
+                ("seed", "seed"), ("width", "width"), ("height", "height"), ("batch_size", "batch_size"),
+                ("subseed_show", "subseed_show"), ("subseed", "subseed"), ("subseed_strength", "subseed_strength"),
+                ("seed_resize_from_w", "seed_resize_from_w"), ("seed_resize_from_h", "seed_resize_from_h"),
+                ("enable_hr", "enable_hr"), ("denoising_strength", "hr_denoising_strength"), ("hr_scale", "hr_scale"),
+                ("hr_upscaler", "hr_upscaler"), ("hr_second_pass_steps", "hr_second_pass_steps"),
+                ("hr_resize_x", "hr_resize_x"), ("hr_resize_y", "hr_resize_y"),
+                ("hr_checkpoint_name", "hr_checkpoint_name"), ("hr_sampler_name", "hr_sampler_name"),
+                ("hr_scheduler", "hr_scheduler"), ("hr_prompt", "hr_prompt"),
+                ("hr_negative_prompt", "hr_negative_prompt"))
+"""(``PastedFields`` name, component name) pairs: what pasting an infotext fills (denoising is the hires pass's)."""
 
 
 @dataclass(frozen=True)
@@ -35,8 +50,8 @@ class Txt2ImgTab:
     scheduler: gr.Dropdown
     steps: gr.Slider
     extra_networks: ExtraNetworks
-    parameters: dict[str, gr.components.Component]
-    """The components "Send to txt2img" fills, by ``send_to.PARAMETER_KEYS`` name."""
+    paste: PasteTarget
+    """The controls "Send to txt2img" and "↙" fill from an infotext."""
     send: GallerySource
 
 
@@ -75,6 +90,7 @@ def _controls(c: dict, ctx: AppContext) -> None:
     c["cfg_scale"] = gr.Slider(1, 30, value=7, step=0.5, label="CFG Scale", elem_id="txt2img_cfg_scale")
     build_seed_controls(c, "txt2img")
     build_script_controls(c, "txt2img")
+    build_override_settings(c, "txt2img")
 
 
 def _request(v: dict, extension_args: dict | None = None) -> Txt2ImgRequest:
@@ -95,14 +111,16 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     extra_networks = build_extra_networks(ctx, bar, c["prompt"])
     _main_row(c, ctx)
     inputs = {c[k] for k in ("prompt", "negative_prompt", "styles", "sampler", "scheduler", "steps", "width",
-                             "height", "n_iter", "batch_size", "cfg_scale", *SEED_INPUTS, *HIRES_INPUTS,
-                             "script", *script_input_keys(c))}
+                             "height", "n_iter", "batch_size", "cfg_scale", "override_settings", *SEED_INPUTS,
+                             *HIRES_INPUTS, "script", *script_input_keys(c))}
     inputs |= set(c["extensions"].components())
     names = {id(c[k]): k for k in c}
 
     def generate(values: dict, progress=gr.Progress()):
         v = {names[id(comp)]: value for comp, value in values.items() if id(comp) in names}
-        request = shown_to_user(lambda: _request(v, c["extensions"].args(values)))
+        request = shown_to_user(lambda: dataclasses.replace(
+            _request(v, c["extensions"].args(values)), **override_fields(v["override_settings"],
+                                                                          ctx.settings.current())))
         script = shown_to_user(lambda: selected_script(v, "txt2img"))
         work = (lambda: run_selected(ctx, script, request, v)) if script else lambda: ctx.generation.txt2img(request)
         for item in shown_while_iterating(stream_with_progress(ctx, work, progress, "txt2img")):
@@ -132,7 +150,9 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     wire_script_groups(c, ui_scripts("txt2img"))
     wire_hires_controls(c)
     wire_prompt_row(ctx, c, counter)
+    paste = PasteTarget(components={name: c[key] for name, key in PASTE_FIELDS},
+                        override_settings=c["override_settings"], fields_of=txt2img_fields)
+    wire_paste_button(ctx, c, paste)
     wire_style_editor(ctx, style_editor, prompt=c["prompt"], negative_prompt=c["negative_prompt"], styles=c["styles"])
     return Txt2ImgTab(prompt=c["prompt"], sampler=c["sampler"], scheduler=c["scheduler"], steps=c["steps"],
-                      extra_networks=extra_networks, parameters={k: c[k] for k in PARAMETER_KEYS},
-                      send=gallery_source(c, SEND_TARGETS))
+                      extra_networks=extra_networks, paste=paste, send=gallery_source(c, SEND_TARGETS))
