@@ -10,6 +10,7 @@ from modules.core.outpaint import DIRECTIONS
 from modules.core.params import UI_IMG2IMG_DEFAULTS
 from modules.core.samplers import SAMPLERS, SCHEDULES
 
+from .gallery_tools import build_gallery_tools
 from .paste_params import build_override_settings
 from .script_controls import build_script_groups, ui_scripts
 from .seed_controls import build_seed_controls
@@ -156,6 +157,7 @@ def build_img2img_layout(c: dict, more_controls: Callable[[], object] = lambda: 
         with gr.Column(scale=1):
             c["gallery"] = gr.Gallery(label="Output", elem_id="img2img_gallery", columns=2, height=512, type="pil")
             build_send_buttons(c, "img2img", SEND_TARGETS)
+            build_gallery_tools(c, "img2img")
             c["info"] = gr.Textbox(label="Generation info", lines=4, interactive=False,
                                    elem_id="img2img_generation_info")
             c["infotexts"] = gr.State([])

@@ -14,6 +14,7 @@ from modules.core.token_count import TokenCounter
 
 from .errors import shown_while_iterating
 from .extension_controls import build_extension_controls
+from .gallery_tools import wire_gallery_tools
 from .img2img_batch_run import run_batch
 from .img2img_layout import INPAINT_MODES, MODES, SCRIPTS, SEND_TARGETS, build_img2img_layout, mode_tab_id
 from .img2img_requests import REQUEST_INPUTS, build_request
@@ -132,6 +133,7 @@ def build_img2img_tab(ctx: AppContext, bar: ModelBar) -> Img2ImgTab:
     wire_script_groups(c, ui_scripts("img2img", skip=SCRIPTS))
     _wire_generate(ctx, c, bar)
     wire_seed_controls(c)
+    wire_gallery_tools(ctx, c, "img2img")
     wire_prompt_row(ctx, c, counter)
     paste = PasteTarget(components={name: c["sampler" if name == "sampler_name" else name] for name in PASTE_FIELDS},
                         override_settings=c["override_settings"], fields_of=img2img_fields)

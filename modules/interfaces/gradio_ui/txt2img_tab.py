@@ -15,6 +15,7 @@ from modules.core.token_count import TokenCounter
 from .errors import shown_to_user, shown_while_iterating
 from .extension_controls import build_extension_controls
 from .extra_networks import ExtraNetworks, build_extra_networks
+from .gallery_tools import build_gallery_tools, wire_gallery_tools
 from .hires_controls import HIRES_INPUTS, build_hires_controls, hires_fields, wire_hires_controls
 from .job_progress import QUEUED_EVENTS, Finished, stream_with_progress
 from .model_bar import ModelBar, checkpoint_choices, job_status_text
@@ -68,6 +69,7 @@ def _main_row(c: dict, ctx: AppContext) -> None:
         with gr.Column(scale=1):
             c["gallery"] = gr.Gallery(label="Output", elem_id="txt2img_gallery", columns=2, height=512, type="pil")
             build_send_buttons(c, "txt2img", SEND_TARGETS)
+            build_gallery_tools(c, "txt2img")
             c["info"] = gr.Textbox(label="Generation info", lines=4, interactive=False,
                                    elem_id="txt2img_generation_info")
             c["infotexts"] = gr.State([])
@@ -147,6 +149,7 @@ def build_txt2img_tab(ctx: AppContext, bar: ModelBar) -> Txt2ImgTab:
     c["generate"].click(generate, inputs=inputs, outputs=outputs, concurrency_limit=QUEUED_EVENTS, concurrency_id="gpu")
     c["prompt"].submit(generate, inputs=inputs, outputs=outputs, concurrency_limit=QUEUED_EVENTS, concurrency_id="gpu")
     wire_seed_controls(c)
+    wire_gallery_tools(ctx, c, "txt2img")
     wire_script_groups(c, ui_scripts("txt2img"))
     wire_hires_controls(c)
     wire_prompt_row(ctx, c, counter)
