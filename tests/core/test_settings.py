@@ -38,6 +38,7 @@ EXPECTED_DEFAULTS = {
     "sigma_min": 0.0, "sigma_max": 0.0, "rho": 0.0, "always_discard_next_to_last_sigma": False,
     "sgm_noise_multiplier": False, "beta_dist_alpha": 0.6, "beta_dist_beta": 0.6,
     "uni_pc_order": 3, "uni_pc_lower_order_final": True,
+    "quicksettings_list": ["sd_model_checkpoint"], "disabled_extensions": [],
 }
 
 
