@@ -42,7 +42,8 @@ def labelled_components(block: gr.blocks.BlockContext) -> Iterator[tuple[str, gr
 
 def component_fields(component: gr.components.Component) -> dict[str, object]:
     """The ui-config fields of one component and their built-in values."""
-    fields = {"visible": component.visible is not False, "value": component.value}
+    value = "" if isinstance(component, gr.Textbox) and component.value is None else component.value
+    fields = {"visible": component.visible is not False, "value": value}
     if isinstance(component, gr.Slider):
         fields.update({name: getattr(component, name) for name in SLIDER_FIELDS})
     return fields
