@@ -116,7 +116,7 @@ def test_search_and_pages_choose_what_is_shown(make_context):
     ctx = make_context()
     demo, tab = built(ctx)
     search = by_elem_id(demo, "settings_search")
-    show = handler(demo, search, "input")
+    show = handler(demo, search, "change")
     groups = show.outputs[:len(show.outputs) - len(tab.components)]
     updates = show.fn(ALL_PAGES, "clip skip")
     visible_keys = {k for k, u in zip(tab.components, updates[len(groups):]) if u["visible"]}

@@ -120,9 +120,9 @@ def build_settings_tab(ctx: AppContext) -> SettingsTab:
                 *(gr.update(visible=key in wanted) for key in components)]
 
     c["apply"].click(apply_settings, inputs={*components.values(), shown}, outputs=[c["result"], shown])
-    for trigger in (c["search"].input, c["page"].change):
-        trigger(filter_settings, inputs=[c["page"], c["search"]], outputs=[*groups.values(), *components.values()],
-                queue=False, trigger_mode="always_last")
+    gr.on([c["search"].change, c["page"].change], filter_settings, inputs=[c["page"], c["search"]],
+          outputs=[*groups.values(), *components.values()], queue=False, trigger_mode="always_last",
+          show_progress="hidden")
     def reload_settings() -> None:
         ctx.settings.reload()
 
