@@ -14,7 +14,7 @@ from typing import Callable, Mapping, Sequence
 from modules.core.atomic_files import move_aside, read_json_object, write_atomic
 from modules.core.errors import InvalidRequest, SettingLocked, WebUIError
 from modules.core.samplers import SAMPLERS, SCHEDULES
-from modules.core.settings_freeze import FreezeRules
+from modules.core.settings_freeze import RECORDED_KEYS, FreezeRules
 
 log = logging.getLogger(__name__)
 _MISSING = object()
@@ -274,7 +274,7 @@ class SettingsStore:
             changed = checked_changes(self._current, changes, from_api=from_api)
             if not changed:
                 return self._current
-            for key in changed:
+            for key in changed.keys() - RECORDED_KEYS:
                 reason = self.frozen_reason(key)
                 if reason:
                     raise SettingLocked(f"{key}: not possible to change it because {reason}")

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from .settings_sections import is_path_setting, section_for
 
+RECORDED_KEYS = frozenset({"sd_model_checkpoint", "sd_checkpoint_hash"})
+"""Keys the model manager writes after every load (what is loaded, not a user's edit): the store never refuses
+them; a frozen ``sd_model_checkpoint`` is enforced where a user picks a checkpoint (model bar, ``/options``)."""
+
 
 def _names(text: str | None) -> frozenset[str]:
     return frozenset(part.strip() for part in (text or "").split(",") if part.strip())

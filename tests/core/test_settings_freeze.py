@@ -104,3 +104,10 @@ def test_reload_of_a_corrupt_file_quarantines_it(tmp_path):
     path.write_text("{broken", encoding="utf-8")
     assert store.reload().get("default_steps") == 20
     assert (tmp_path / "tmp" / "config.json").read_text(encoding="utf-8") == "{broken"
+
+
+def test_the_loaded_checkpoint_is_recorded_even_when_frozen(tmp_path):
+    store = SettingsStore(tmp_path / "c.json", frozen=FreezeRules(everything=True))
+    assert store.frozen_reason("sd_model_checkpoint")  # the edges (model bar, /options) refuse a user's switch
+    new = store.update({"sd_model_checkpoint": "a.safetensors [0123456789]", "sd_checkpoint_hash": "ab"})
+    assert new.get("sd_model_checkpoint") == "a.safetensors [0123456789]"

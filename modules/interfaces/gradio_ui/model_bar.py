@@ -7,6 +7,7 @@ import gradio as gr
 
 from modules.core.backend import LoadedCheckpoint
 from modules.core.context import AppContext
+from modules.core.errors import SettingLocked
 from modules.core.vae_selection import AUTOMATIC, NONE
 
 from .errors import shown_to_user
@@ -86,6 +87,9 @@ def select_checkpoint(ctx: AppContext, title: str | None) -> tuple[gr.Dropdown, 
         return gr.Dropdown(), gr.Textbox()
 
     def load() -> str:
+        reason = ctx.settings.frozen_reason("sd_model_checkpoint")
+        if reason:
+            raise SettingLocked(f"The checkpoint cannot be changed: {reason}")
         with ctx.generation.work_lock:
             before, active = ctx.models.cached(), ctx.models.loaded
             loaded = ctx.models.select_checkpoint(title)
@@ -105,10 +109,11 @@ def refreshed_bar(ctx: AppContext) -> tuple[gr.Dropdown, gr.Dropdown, str]:
 def _layout(ctx: AppContext) -> tuple[ModelBar, gr.Button]:
     with gr.Row(equal_height=True):
         checkpoint = gr.Dropdown(label="Stable Diffusion checkpoint", choices=[], value=None,
-                                 elem_id="sd_model_checkpoint", scale=4, interactive=True)
+                                 elem_id="sd_model_checkpoint", scale=4,
+                                 interactive=ctx.settings.frozen_reason("sd_model_checkpoint") is None)
         refresh = gr.Button("🔄", elem_id="refresh_sd_model_checkpoint", scale=0, min_width=40)
         vae = gr.Dropdown(label="SD VAE", choices=[AUTOMATIC, NONE], value=AUTOMATIC, elem_id="sd_vae", scale=2,
-                          interactive=True)
+                          interactive=ctx.settings.frozen_reason("sd_vae") is None)
         quick = build_quick_settings(ctx)
     status = gr.Textbox("", show_label=False, container=False, interactive=False, max_lines=1,
                         placeholder="No checkpoint loaded yet", elem_id="model_status")
