@@ -81,6 +81,14 @@ def test_search_filters_settings_and_pages_navigate(browser, data_dir, tmp_path)
         expect(clip).to_be_hidden()
         page.locator("#settings_pages").get_by_text("Show all pages", exact=True).click()
         expect(clip).to_be_visible(timeout=30_000)
+        # an out-of-range value is named with its label and key, and nothing is saved
+        number_box(page, "setting_eta_noise_seed_delta").fill("-1")  # a number box (sliders clamp themselves)
+        number_box(page, "setting_eta_ancestral").fill("0.5")
+        page.locator("#settings_submit").click()
+        result = page.locator("#settings_result")
+        expect(result).to_contain_text("Nothing was changed", timeout=30_000)
+        expect(result).to_contain_text("Eta noise seed delta (ENSD) (eta_noise_seed_delta): -1 is below the minimum 0")
+        assert not (data_dir / "config.json").exists()
         page.close()
 
 

@@ -53,4 +53,4 @@ def wire_quick_settings(ctx: AppContext, components: dict, status: gr.Textbox) -
     """Each quick setting saves itself when the user changes it and reports on the status line."""
     for key, component in components.items():
         component.input(lambda value, k=key: save_quick_setting(ctx, k, value), inputs=component, outputs=status,
-                        queue=False, trigger_mode="always_last")
+                        queue=False, trigger_mode="always_last", preprocess=False)

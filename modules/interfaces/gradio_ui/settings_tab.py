@@ -119,7 +119,9 @@ def build_settings_tab(ctx: AppContext) -> SettingsTab:
         return [*(gr.update(visible=label in pages) for label in groups),
                 *(gr.update(visible=key in wanted) for key in components)]
 
-    c["apply"].click(apply_settings, inputs={*components.values(), shown}, outputs=[c["result"], shown])
+    # raw values (preprocess=False): out-of-range numbers reach change_problems, which names the setting
+    c["apply"].click(apply_settings, inputs={*components.values(), shown}, outputs=[c["result"], shown],
+                     preprocess=False)
     gr.on([c["search"].change, c["page"].change], filter_settings, inputs=[c["page"], c["search"]],
           outputs=[*groups.values(), *components.values()], queue=False, trigger_mode="always_last",
           show_progress="hidden")
