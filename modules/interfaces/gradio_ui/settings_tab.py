@@ -88,30 +88,38 @@ def _layout(ctx: AppContext, specs: list[SettingSpec]) -> dict:
     return c
 
 
+def apply_changes(ctx: AppContext, specs: dict[str, SettingSpec], submitted: dict,
+                  seen: dict) -> tuple[str, dict | None]:
+    """Save the submitted values that differ from what the page showed (`seen`), all or nothing; return the result
+    text and the values now shown (None when nothing was saved)."""
+    # only what the user edited here: settings changed elsewhere since the page loaded are left alone
+    changes = {k: setting_value(specs[k], v) for k, v in submitted.items()}
+    changes = {k: v for k, v in changes.items() if seen.get(k) != v}
+    problems = change_problems(ctx, specs, changes)
+    if problems:
+        return "Nothing was changed. Fix these settings:\n\n" + "\n".join(problems), None
+    try:
+        now = ctx.settings.update(changes)
+    except WebUIError as exc:
+        return f"Nothing was changed: {exc}", None
+    names = ", ".join(f"`{k}`" for k in changes)
+    message = f"{len(changes)} settings changed: {names}." if changes else "No settings changed."
+    return message, {key: now.get(key) for key in submitted}
+
+
 def build_settings_tab(ctx: AppContext) -> SettingsTab:
     """Lay out the tab and wire page choice, search, Apply and Reload UI."""
     specs = tab_specs(ctx)
     c = _layout(ctx, specs)
     components, groups = c["components"], c["groups"]
-    by_key = {s.key: s for s in specs}
     shown = gr.State({key: ctx.settings.current().get(key) for key in components})
     keys = {id(comp): key for key, comp in components.items()}
 
     def apply_settings(values: dict):
         seen = values.pop(shown)
-        submitted = {keys[id(comp)]: setting_value(by_key[keys[id(comp)]], v) for comp, v in values.items()}
-        # only what the user edited here: settings changed elsewhere since the page loaded are left alone
-        changes = {k: v for k, v in submitted.items() if seen.get(k) != v}
-        problems = change_problems(ctx, by_key, changes)
-        if problems:
-            return "Nothing was changed. Fix these settings:\n\n" + "\n".join(problems), gr.skip()
-        try:
-            now = ctx.settings.update(changes)
-        except WebUIError as exc:
-            return f"Nothing was changed: {exc}", gr.skip()
-        names = ", ".join(f"`{k}`" for k in changes)
-        message = f"{len(changes)} settings changed: {names}." if changes else "No settings changed."
-        return message, {key: now.get(key) for key in components}
+        message, now = apply_changes(ctx, {s.key: s for s in specs},
+                                     {keys[id(comp)]: v for comp, v in values.items()}, seen)
+        return message, gr.skip() if now is None else now
 
     def filter_settings(page: str | None, query: str | None) -> list:
         wanted = shown_keys(specs, page, query or "")
@@ -119,15 +127,15 @@ def build_settings_tab(ctx: AppContext) -> SettingsTab:
         return [*(gr.update(visible=label in pages) for label in groups),
                 *(gr.update(visible=key in wanted) for key in components)]
 
+    def reload_settings() -> None:
+        ctx.settings.reload()
+
     # raw values (preprocess=False): out-of-range numbers reach change_problems, which names the setting
     c["apply"].click(apply_settings, inputs={*components.values(), shown}, outputs=[c["result"], shown],
                      preprocess=False)
     gr.on([c["search"].change, c["page"].change], filter_settings, inputs=[c["page"], c["search"]],
           outputs=[*groups.values(), *components.values()], queue=False, trigger_mode="always_last",
           show_progress="hidden")
-    def reload_settings() -> None:
-        ctx.settings.reload()
-
     # "Reload UI": read config.json again, then reload the page (its load handler shows the values read)
     c["reload"].click(reload_settings, queue=False).then(None, js="() => { window.location.reload(); }")
     return SettingsTab(components=components, shown=shown)
