@@ -57,6 +57,9 @@ def test_components_follow_the_schema(make_context):
     assert isinstance(comps["randn_source"], gr.Dropdown) and comps["randn_source"].value == "CPU"
     assert isinstance(comps["samples_save"], gr.Checkbox)
     assert isinstance(comps["samples_format"], gr.Textbox)
+    vae = comps["sd_vae"]
+    assert isinstance(vae, gr.Dropdown) and vae.allow_custom_value and vae.value == "Automatic"
+    assert [c[1] for c in vae.choices][:2] == ["Automatic", "None"]
     quick = comps["quicksettings_list"]
     assert isinstance(quick, gr.Dropdown) and quick.multiselect and quick.value == ["sd_model_checkpoint"]
     assert not {"sd_model_checkpoint", "sd_checkpoint_hash", "disabled_extensions"} & comps.keys()

@@ -93,3 +93,15 @@ def test_page_load_defaults_settings_unless_the_file_changed_the_field(make_cont
     assert applied.generation_defaults("txt2img", settings) == ("Euler a", "Automatic", 35)
     assert applied.generation_defaults("img2img", settings) == ("Euler a", "Karras", 31)
     assert [label for label, _ in labelled_components(i2i)] == ["Sampling method", "Schedule type", "Sampling steps"]
+
+
+def test_page_load_handler_uses_the_file_over_the_settings(make_context, data_dir):
+    write(data_dir, {"txt2img/Sampling steps/value": 35})
+    ctx = make_context()
+    ctx.settings.update({"default_steps": 31, "default_sampler": "Euler a"})
+    demo = build_ui(ctx)
+    load = next(f for f in demo.fns.values() if (demo._id, "load") in [tuple(t) for t in f.targets]
+                and any(getattr(o, "elem_id", None) == "txt2img_steps" for o in f.outputs))
+    values = dict(zip((getattr(o, "elem_id", None) for o in load.outputs), load.fn()))
+    assert values["txt2img_steps"] == 35 and values["img2img_steps"] == 31
+    assert values["txt2img_sampling"] == "Euler a" and values["img2img_sampling"] == "Euler a"

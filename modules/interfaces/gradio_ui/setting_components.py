@@ -12,11 +12,15 @@ SLIDER_STEPS = {int: 1, float: 0.01}
 
 
 def setting_component(spec: SettingSpec, value: object | Callable[[], object], *, elem_id: str,
-                      locked_reason: str | None = None, keys: Sequence[str] = (), **layout) -> gr.components.Component:
-    """The component for `spec`: a dropdown for choices, a multiselect for lists (of `keys`), a checkbox for
-    switches, a slider for bounded numbers, a number box otherwise, else a text box; read-only when locked."""
+                      locked_reason: str | None = None, keys: Sequence[str] = (), listed: Sequence[str] = (),
+                      **layout) -> gr.components.Component:
+    """The component for `spec`: a dropdown for choices (or the `listed` files, other names allowed), a multiselect
+    for lists (of `keys`), a checkbox for switches, a slider for bounded numbers, a number box otherwise, else a
+    text box; read-only when locked."""
     kwargs = {"label": spec.label, "value": value, "elem_id": elem_id, "interactive": locked_reason is None,
               "info": f"Locked: {locked_reason}" if locked_reason else None, **layout}
+    if listed:
+        return gr.Dropdown(choices=list(listed), allow_custom_value=True, **kwargs)
     if spec.choices:
         return gr.Dropdown(choices=list(spec.choices), **kwargs)
     if spec.kind is list:

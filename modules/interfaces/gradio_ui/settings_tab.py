@@ -12,6 +12,7 @@ from modules.core.errors import InvalidRequest, WebUIError
 from modules.core.settings import SettingSpec, validate_value
 from modules.core.settings_sections import CATEGORIES, section_for
 
+from .model_bar import vae_choices
 from .quick_settings import quick_keys
 from .setting_components import setting_component, setting_value
 from .settings_search import ALL_PAGES, shown_keys, shown_pages
@@ -84,7 +85,8 @@ def _layout(ctx: AppContext, specs: list[SettingSpec]) -> dict:
                     for spec in (s for s in specs if s.section == label):
                         c["components"][spec.key] = setting_component(
                             spec, current.get(spec.key), elem_id=f"setting_{spec.key}",
-                            locked_reason=ctx.settings.frozen_reason(spec.key), keys=list(current.specs))
+                            locked_reason=ctx.settings.frozen_reason(spec.key), keys=list(current.specs),
+                            listed=vae_choices(ctx)[0] if spec.key == "sd_vae" else ())
     return c
 
 
