@@ -32,6 +32,7 @@ from modules.core.paths import Paths
 from modules.core.postprocessing import PostprocessingService
 from modules.core.progress import ProgressTracker
 from modules.core.settings import SettingsStore
+from modules.core.settings_freeze import FreezeRules
 from modules.core.style_store import StyleStore
 from modules.core.upscalers import UpscalerCatalog, upscaler_folders
 from modules.interfaces.cli import LaunchOptions
@@ -56,6 +57,8 @@ def build_paths(options: LaunchOptions) -> Paths:
         embeddings_dir=_path(options.embeddings_dir))
     if options.ui_settings_file:
         paths = dataclasses.replace(paths, config_file=Path(options.ui_settings_file).resolve())
+    if options.ui_config_file:
+        paths = dataclasses.replace(paths, ui_config_file=Path(options.ui_config_file).resolve())
     return paths
 
 
@@ -67,7 +70,9 @@ def create_context(options: LaunchOptions) -> AppContext:
     """Build every service once and return the AppContext."""
     paths = build_paths(options)
     paths.ensure_user_folders()
-    settings = SettingsStore(paths.config_file)
+    settings = SettingsStore(paths.config_file, frozen=FreezeRules.from_flags(
+        freeze_settings=options.freeze_settings, in_sections=options.freeze_settings_in_sections,
+        specific=options.freeze_specific_settings, hide_ui_dir_config=options.hide_ui_dir_config))
     extra = (Path(options.ckpt).resolve(),) if options.ckpt else ()
     hashes = HashCache(paths.cache_dir / "hashes.json")  # one instance per file: it rewrites the whole file
     catalog = ModelCatalog(paths.ckpt_dirs, hashes, extra_files=extra)

@@ -29,6 +29,7 @@ class Paths:
     cache_dir: Path
     configs_dir: Path
     styles_file: Path
+    ui_config_file: Path
 
     @classmethod
     def from_root(cls, data_dir: Path, *, install_dir: Path, models_dir: Path | None = None,
@@ -50,6 +51,7 @@ class Paths:
             cache_dir=data_dir / "cache",
             configs_dir=Path(install_dir) / "configs",
             styles_file=data_dir / "styles.csv",
+            ui_config_file=data_dir / "ui-config.json",
         )
 
     def ensure_user_folders(self) -> None:

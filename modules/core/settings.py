@@ -5,16 +5,16 @@ import copy
 import json
 import logging
 import math
-import os
 import threading
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Mapping, Sequence
 
+from modules.core.atomic_files import move_aside, read_json_object, write_atomic
 from modules.core.errors import InvalidRequest, SettingLocked, WebUIError
 from modules.core.samplers import SAMPLERS, SCHEDULES
+from modules.core.settings_freeze import RECORDED_KEYS, FreezeRules
 
 log = logging.getLogger(__name__)
 _MISSING = object()
@@ -33,6 +33,10 @@ class SettingSpec:
     api_settable: bool = True
     minimum: float | None = None
     maximum: float | None = None
+    step: float | None = None
+    """Slider step in the Settings tab (None: 1 for whole numbers, 0.01 otherwise)."""
+    hidden: bool = False
+    """Kept in config.json and ``/options`` but not shown in the Settings tab (A1111's hidden section)."""
 
 
 _SAVE, _PATHS, _DIRS = "Saving images/grids", "Paths for saving", "Saving to a directory"
@@ -40,6 +44,7 @@ _SD, _INFO, _SAMPLING, _DEFAULTS = "Stable Diffusion", "Infotext", "Sampler para
 _PROMPT_EDITING = "Prompt editing"
 _UPSCALING = "Upscaling"
 _PREVIEWS = "Live previews"
+_UI = "User interface"
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("samples_save", True, "Always save all generated images", _SAVE, bool),
@@ -73,7 +78,7 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("grid_save_to_dirs", True, "Save grids to a subdirectory", _DIRS, bool),
     SettingSpec("directories_filename_pattern", "[date]", "Directory name pattern", _DIRS, str, api_settable=False),
     SettingSpec("sd_model_checkpoint", None, "Stable Diffusion checkpoint", _SD, str),
-    SettingSpec("sd_checkpoint_hash", "", "SHA256 hash of the current checkpoint", _SD, str),
+    SettingSpec("sd_checkpoint_hash", "", "SHA256 hash of the current checkpoint", _SD, str, hidden=True),
     SettingSpec("sd_checkpoints_limit", 1, "Maximum number of checkpoints loaded at the same time", _SD, int,
                 minimum=1, maximum=10),
     SettingSpec("sd_vae", "Automatic", "SD VAE (Automatic, None or a file name)", _SD, str),
@@ -151,9 +156,12 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("live_previews_enable", True, "Show live previews of the created image", _PREVIEWS, bool),
     SettingSpec("show_progress_every_n_steps", 10, "Live preview display period, in sampling steps (0: none)",
                 _PREVIEWS, int, minimum=-1, maximum=32),
-    SettingSpec("disabled_extensions", [], "Disabled extensions (takes effect after a restart)", "Extensions", list),
-    SettingSpec("enabled_extensions", [], "Extensions that are off by default, switched on (after a restart)",
-                "Extensions", list),
+    SettingSpec("quicksettings_list", ["sd_model_checkpoint"], "Quicksettings list (setting entries that appear at "
+                "the top of the page rather than in the Settings tab; requires a restart)", _UI, list),
+    SettingSpec("disabled_extensions", [], "Disabled extensions (takes effect after a restart)", _UI, list,
+                hidden=True),
+    SettingSpec("enabled_extensions", [], "Extensions that are off by default, switched on (after a restart)", _UI,
+                list, hidden=True),
     SettingSpec("img2img_background_color", "#ffffff", "With img2img, fill transparent parts of the input image "
                 "with this color", "img2img", str),
 )
@@ -171,6 +179,8 @@ def validate_value(spec: SettingSpec, value: object) -> object:
         value = float(value)
     if not isinstance(value, spec.kind) or (isinstance(value, bool) and spec.kind is not bool):
         raise InvalidRequest(f"{spec.key}: expected {spec.kind.__name__}, got {value!r}")
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        raise InvalidRequest(f"{spec.key}: expected a list of strings, got {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidRequest(f"{spec.key}: value must be finite, got {value!r}")
     if spec.choices is not None and value not in spec.choices:
@@ -242,47 +252,24 @@ def _check_json(key: str, value: object) -> None:
 def _migrate(data: dict) -> None:
     """Apply A1111's key migrations in place (old keys are kept, as A1111 does)."""
     if data.get("quicksettings") is not None and data.get("quicksettings_list") is None:
-        data["quicksettings_list"] = [i.strip() for i in str(data["quicksettings"]).split(",")]
+        data["quicksettings_list"] = [i.strip() for i in str(data["quicksettings"]).split(",") if i.strip()]
     if isinstance(data.get("ui_reorder"), str) and data["ui_reorder"] and "ui_reorder_list" not in data:
         data["ui_reorder_list"] = [i.strip() for i in data["ui_reorder"].split(",")]
     if data.get("sd_vae_as_default") is not None and data.get("sd_vae_overrides_per_model_preferences") is None:
         data["sd_vae_overrides_per_model_preferences"] = not data["sd_vae_as_default"]
 
 
-def _read_json_object(path: Path) -> dict | None:
-    """Return the JSON object in `path`, {} if the file is missing, None if it is unreadable or corrupt."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
 class SettingsStore:
-    """Owns config.json: loads it once, hands out snapshots, validates and persists updates, notifies listeners."""
+    """Owns config.json: loads it, hands out snapshots, validates and persists updates, notifies listeners;
+    `frozen` (the freeze flags) makes some keys read-only for every caller."""
 
-    def __init__(self, path: Path, specs: Sequence[SettingSpec] = SETTING_SPECS):
+    def __init__(self, path: Path, specs: Sequence[SettingSpec] = SETTING_SPECS, *,
+                 frozen: FreezeRules = FreezeRules()):
         self._path = Path(path)
         self._specs = MappingProxyType({s.key: s for s in specs})
         if len(self._specs) != len(specs):
             raise ValueError("duplicate setting keys")
+        self._frozen = frozen
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Settings], None]] = []
         self._current = self._load()
@@ -292,21 +279,33 @@ class SettingsStore:
         with self._lock:
             return self._current
 
+    def frozen_reason(self, key: str) -> str | None:
+        """Why `key` is read-only (a freeze flag), or None when it may be changed."""
+        spec = self._specs.get(key)
+        return self._frozen.reason(key, spec.section if spec else None)
+
     def update(self, changes: Mapping[str, object], *, from_api: bool = False) -> Settings:
         """Validate and apply changes, persist config.json atomically, notify listeners; return the new snapshot."""
         with self._lock:
             changed = checked_changes(self._current, changes, from_api=from_api)
             if not changed:
                 return self._current
+            for key in changed.keys() - RECORDED_KEYS:
+                reason = self.frozen_reason(key)
+                if reason:
+                    raise SettingLocked(f"{key}: not possible to change it because {reason}")
             new = self._current._replaced(changed)
             self._save(new)
             self._current = new
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(new)
-            except Exception:  # a faulty listener must not undo a saved change
-                log.exception("Settings listener %r failed", listener)
+        self._notify(new)
+        return new
+
+    def reload(self) -> Settings:
+        """Read config.json again (after an edit by hand), notify listeners and return the new snapshot."""
+        with self._lock:
+            self._current = self._load()
+            new = self._current
+        self._notify(new)
         return new
 
     def add_listener(self, fn: Callable[[Settings], None]) -> None:
@@ -314,10 +313,19 @@ class SettingsStore:
         with self._lock:
             self._listeners.append(fn)
 
+    def _notify(self, new: Settings) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(new)
+            except Exception:  # a faulty listener must not undo a saved change
+                log.exception("Settings listener %r failed", listener)
+
     def _load(self) -> Settings:
-        data = _read_json_object(self._path)
+        data = read_json_object(self._path)
         if data is None:
-            self._move_aside()
+            move_aside(self._path)
             data = {}
         _migrate(data)
         values = {key: spec.default for key, spec in self._specs.items()}
@@ -329,20 +337,11 @@ class SettingsStore:
                 log.warning("Bad setting value in %s, using the default: %s", self._path, exc)
         return Settings(MappingProxyType(values), self._specs)
 
-    def _move_aside(self) -> None:
-        target = self._path.parent / "tmp" / "config.json"
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._path, target)
-            log.warning("%s is corrupt or unreadable; moved it to %s and started with defaults", self._path, target)
-        except OSError as exc:
-            log.warning("%s is corrupt or unreadable (%s); starting with defaults", self._path, exc)
-
     def _save(self, settings: Settings) -> None:
         text = json.dumps(settings.as_dict(), indent=4, ensure_ascii=False)
         try:
-            if _read_json_object(self._path):  # back up the previous file only if it was good
-                _write_atomic(self._path.with_name(self._path.name + ".bak"), self._path.read_bytes())
-            _write_atomic(self._path, text.encode("utf-8"))
+            if read_json_object(self._path):  # back up the previous file only if it was good
+                write_atomic(self._path.with_name(self._path.name + ".bak"), self._path.read_bytes())
+            write_atomic(self._path, text.encode("utf-8"))
         except OSError as exc:
             raise WebUIError(f"Could not save settings to {self._path}: {exc}") from exc

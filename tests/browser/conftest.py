@@ -6,7 +6,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -29,29 +31,44 @@ def server_data(data_dir) -> Path:
     return data_dir
 
 
-@pytest.fixture
-def server(server_data, tmp_path):
-    """``http://127.0.0.1:<port>`` of ``webui.py`` running on ``server_data`` (CPU, fp32), stopped afterwards."""
+@contextmanager
+def running_webui(data: Path, log_path: Path, *extra_args: str) -> Iterator[str]:
+    """``http://127.0.0.1:<port>`` of ``webui.py`` running on the data folder `data` (CPU, fp32) until the block
+    ends; its output goes to `log_path`."""
     port = _free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", COMMANDLINE_ARGS="")
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, str(REPO / "webui.py"), "--data-dir", str(server_data),
-                             "--port", str(port), "--use-cpu", "all", "--precision", "full"],
+    log = log_path.open("w")
+    proc = subprocess.Popen([sys.executable, str(REPO / "webui.py"), "--data-dir", str(data),
+                             "--port", str(port), "--use-cpu", "all", "--precision", "full", *extra_args],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 120
     text = ""
     while time.time() < deadline and proc.poll() is None:
-        text = (tmp_path / "server.log").read_text()
+        text = log_path.read_text()
         if f"Running on local URL:  http://127.0.0.1:{port}" in text:
             break
         time.sleep(0.3)
     else:
         proc.kill()
+        log.close()
         pytest.fail(f"server did not start:\n{text}")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture
+def server(server_data, tmp_path):
+    """``http://127.0.0.1:<port>`` of ``webui.py`` running on ``server_data`` (CPU, fp32), stopped afterwards."""
+    with running_webui(server_data, tmp_path / "server.log") as url:
+        yield url
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ def test_sd_vae_dropdown_saves_the_setting(page, server_data):
         re.compile("SD VAE: soft.safetensors"), timeout=30_000)
     assert _saved_setting(server_data, "sd_vae") == "soft.safetensors"
     page.get_by_role("tab", name="Settings").click()  # built before the VAE was chosen: must not undo it
-    page.locator("#setting_default_steps input").fill("25")
+    page.locator("#setting_default_steps input[type=number]").fill("25")
     page.locator("#settings_submit").click()
     expect(page.locator("#settings_result")).to_contain_text("1 settings changed", timeout=30_000)
     assert _saved_setting(server_data, "sd_vae") == "soft.safetensors"

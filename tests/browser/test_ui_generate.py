@@ -38,7 +38,7 @@ def test_drop_in_checkpoint_and_generate(page, data_dir, tiny_checkpoint):
 
 def test_settings_are_saved_to_config_json_and_used_as_defaults(page, data_dir):
     page.get_by_role("tab", name="Settings").click()
-    steps = page.locator("#setting_default_steps input")
+    steps = page.locator("#setting_default_steps input[type=number]")
     steps.fill("31")
     page.locator("#setting_outdir_txt2img_samples textarea, #setting_outdir_txt2img_samples input").first.fill(
         "outputs/my-images")

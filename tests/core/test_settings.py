@@ -42,6 +42,7 @@ EXPECTED_DEFAULTS = {
     "grid_save": True, "grid_format": "png", "grid_extended_filename": False, "grid_only_if_multiple": True,
     "n_rows": -1, "outdir_grids": "", "grid_save_to_dirs": True, "return_grid": True,
     "live_previews_enable": True, "show_progress_every_n_steps": 10,
+    "quicksettings_list": ["sd_model_checkpoint"],
 }
 
 

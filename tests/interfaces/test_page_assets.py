@@ -13,7 +13,7 @@ def test_page_assets_inline_the_static_files():
     assets = page_assets()
     assert ".token-counter" in assets.css and ".keyedit-options" in assets.css
     assert assets.head.startswith("<script>") and "window.sdKeyedit" in assets.head
-    assert assets.head.count("</script>") == 1
+    assert assets.head.count("</script>") == 2 and "window.sdShortcuts" in assets.head
 
 
 def test_keyedit_options_follow_settings_and_are_escaped(tmp_path):

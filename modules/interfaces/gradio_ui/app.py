@@ -17,6 +17,7 @@ from .page_links import wire_page_links
 from .pnginfo_tab import build_pnginfo_tab
 from .settings_tab import build_settings_tab
 from .txt2img_tab import build_txt2img_tab
+from .ui_config import apply_ui_config
 
 
 def build_ui(ctx: AppContext) -> gr.Blocks:
@@ -25,9 +26,9 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
     with gr.Blocks(title="Stable Diffusion", analytics_enabled=False) as demo:
         bar = build_model_bar(ctx)
         with gr.Tabs(elem_id="tabs") as page_tabs:
-            with gr.Tab("txt2img", id="txt2img"):
+            with gr.Tab("txt2img", id="txt2img") as txt2img_page:
                 txt2img = build_txt2img_tab(ctx, bar)
-            with gr.Tab("img2img", id="img2img"):
+            with gr.Tab("img2img", id="img2img") as img2img_page:
                 img2img = build_img2img_tab(ctx, bar)
             with gr.Tab("Extras", id="extras"):
                 extras = build_extras_tab(ctx)
@@ -42,13 +43,14 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
                 build_extensions_tab(ctx)
         build_keyedit_options(ctx.settings)
         wire_page_links(ctx, page_tabs, txt2img, img2img, extras, pnginfo)
+        ui_config = apply_ui_config(ctx.paths.ui_config_file, {"txt2img": txt2img_page, "img2img": img2img_page})
 
         def on_load():
             settings = ctx.settings.current()
-            defaults = (settings.get("default_sampler"), settings.get("default_scheduler"),
-                        settings.get("default_steps"))
-            return (*refreshed_bar(ctx), status_text(ctx), *list_updates(ctx, ""), *defaults, *defaults,
-                    *settings_tab.load_values(ctx), *refreshed_lists(ctx))
+            return (*refreshed_bar(ctx), status_text(ctx), *list_updates(ctx, ""),
+                    *ui_config.generation_defaults("txt2img", settings),
+                    *ui_config.generation_defaults("img2img", settings), *settings_tab.load_values(ctx),
+                    *refreshed_lists(ctx))
 
         panel = txt2img.extra_networks
         demo.load(on_load, outputs=[bar.checkpoint, bar.vae, bar.notice, bar.status, *panel.lists, txt2img.sampler,

@@ -1,15 +1,17 @@
 """The top bar: checkpoint and SD VAE dropdowns with refresh, a load status line, and the no-checkpoint notice."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gradio as gr
 
 from modules.core.backend import LoadedCheckpoint
 from modules.core.context import AppContext
+from modules.core.errors import SettingLocked
 from modules.core.vae_selection import AUTOMATIC, NONE
 
 from .errors import shown_to_user
+from .quick_settings import build_quick_settings, wire_quick_settings
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class ModelBar:
     vae: gr.Dropdown
     status: gr.Textbox
     notice: gr.Markdown
+    quick: dict = field(default_factory=dict)
+    """The other quick settings (``quicksettings_list``) by key."""
 
 
 def checkpoint_choices(ctx: AppContext) -> tuple[list[str], str | None]:
@@ -83,6 +87,9 @@ def select_checkpoint(ctx: AppContext, title: str | None) -> tuple[gr.Dropdown, 
         return gr.Dropdown(), gr.Textbox()
 
     def load() -> str:
+        reason = ctx.settings.frozen_reason("sd_model_checkpoint")
+        if reason:
+            raise SettingLocked(f"The checkpoint cannot be changed: {reason}")
         with ctx.generation.work_lock:
             before, active = ctx.models.cached(), ctx.models.loaded
             loaded = ctx.models.select_checkpoint(title)
@@ -99,22 +106,24 @@ def refreshed_bar(ctx: AppContext) -> tuple[gr.Dropdown, gr.Dropdown, str]:
     return gr.Dropdown(choices=titles, value=current), gr.Dropdown(choices=vaes, value=vae), notice_text(ctx)
 
 
-def _layout() -> tuple[ModelBar, gr.Button]:
+def _layout(ctx: AppContext) -> tuple[ModelBar, gr.Button]:
     with gr.Row(equal_height=True):
         checkpoint = gr.Dropdown(label="Stable Diffusion checkpoint", choices=[], value=None,
-                                 elem_id="sd_model_checkpoint", scale=4, interactive=True)
+                                 elem_id="sd_model_checkpoint", scale=4,
+                                 interactive=ctx.settings.frozen_reason("sd_model_checkpoint") is None)
         refresh = gr.Button("🔄", elem_id="refresh_sd_model_checkpoint", scale=0, min_width=40)
         vae = gr.Dropdown(label="SD VAE", choices=[AUTOMATIC, NONE], value=AUTOMATIC, elem_id="sd_vae", scale=2,
-                          interactive=True)
+                          interactive=ctx.settings.frozen_reason("sd_vae") is None)
+        quick = build_quick_settings(ctx)
     status = gr.Textbox("", show_label=False, container=False, interactive=False, max_lines=1,
                         placeholder="No checkpoint loaded yet", elem_id="model_status")
     notice = gr.Markdown("", elem_id="no_checkpoint_notice")
-    return ModelBar(checkpoint=checkpoint, vae=vae, status=status, notice=notice), refresh
+    return ModelBar(checkpoint=checkpoint, vae=vae, status=status, notice=notice, quick=quick), refresh
 
 
 def build_model_bar(ctx: AppContext) -> ModelBar:
     """Lay out the bar and wire refresh and selection."""
-    bar, refresh = _layout()
+    bar, refresh = _layout(ctx)
 
     def on_refresh():
         ctx.catalog.refresh()
@@ -131,4 +140,5 @@ def build_model_bar(ctx: AppContext) -> ModelBar:
     bar.checkpoint.input(lambda title: select_checkpoint(ctx, title), inputs=bar.checkpoint,
                          outputs=[bar.checkpoint, bar.status], concurrency_limit=1, concurrency_id="checkpoint")
     bar.vae.input(on_vae, inputs=bar.vae, outputs=bar.status, queue=False)
+    wire_quick_settings(ctx, bar.quick, bar.status)
     return bar

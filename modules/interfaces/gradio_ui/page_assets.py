@@ -11,7 +11,7 @@ import gradio as gr
 from modules.core.settings import SettingsStore
 
 STATIC = Path(__file__).resolve().parent / "static"
-SCRIPTS = ("keyedit.js",)
+SCRIPTS = ("keyedit.js", "shortcuts.js")
 STYLESHEETS = ("style.css",)
 
 

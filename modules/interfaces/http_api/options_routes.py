@@ -8,7 +8,7 @@ from typing import Any, Callable
 from fastapi import Body
 
 from modules.core.context import AppContext
-from modules.core.errors import InvalidRequest, ModelNotFound
+from modules.core.errors import InvalidRequest, ModelNotFound, SettingLocked
 
 log = logging.getLogger(__name__)
 Routes = list[tuple[str, str, Callable]]
@@ -39,12 +39,22 @@ def options_routes(ctx: AppContext) -> Routes:
         if wanted and not _is_current(ctx, wanted):
             ctx.catalog.find(wanted)  # an unknown name fails before anything changes
             ctx.settings.current().with_overrides(settable)  # so do refused or invalid keys
+            _refuse_frozen(ctx, {"sd_model_checkpoint": wanted, **settable})  # and frozen ones
             with ctx.generation.work_lock:
                 _switch_checkpoint(ctx, wanted)
         ctx.settings.update(settable, from_api=True)
         return None
 
     return [("GET", "/options", get_options), ("POST", "/options", set_options)]
+
+
+def _refuse_frozen(ctx: AppContext, changes: dict[str, Any]) -> None:
+    """Raise SettingLocked for the first changed key a freeze flag makes read-only."""
+    current = ctx.settings.current()
+    for key, value in changes.items():
+        reason = ctx.settings.frozen_reason(key)
+        if reason and current.get(key, None) != value:
+            raise SettingLocked(f"{key}: not possible to change it because {reason}")
 
 
 def _switch_checkpoint(ctx: AppContext, wanted: str) -> None:
