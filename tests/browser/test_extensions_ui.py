@@ -9,6 +9,7 @@ import shutil
 import pytest
 from PIL import Image
 
+from tests.browser.ui_actions import set_numbers
 from tests.conftest import REPO, install_checkpoint
 
 pytestmark = pytest.mark.browser
@@ -32,10 +33,7 @@ def test_the_example_extension_adds_its_control_and_its_hook_frames_the_image(pa
     page.get_by_role("tab", name="Example").click()
     expect(page.get_by_text("The example extension is loaded")).to_be_visible(timeout=30_000)
     page.get_by_role("tab", name="txt2img").click()
-    for elem in ("txt2img_width", "txt2img_height"):
-        box = page.locator(f"#{elem} input[type=number]")
-        box.fill("64")
-        box.press("Enter")
+    set_numbers(page, {"txt2img_width": "64", "txt2img_height": "64"})
     page.locator("#txt2img_ext_example-frame").get_by_text("Example: frame").click()
     page.locator("#txt2img_example_frame_enabled input").check()
     page.locator("#txt2img_prompt textarea").fill("a green triangle")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.ui_actions import set_numbers
 from tests.conftest import install_checkpoint
 
 pytestmark = pytest.mark.browser
@@ -63,10 +64,7 @@ def _saved_setting(data_dir: Path, key: str, timeout: float = 20.0):
 
 def _screenshot_with_an_image(page, path: str) -> None:
     """For docs/screenshot.png: generate a small image with the prompt the cards made, Lora list open."""
-    for elem, value in (("txt2img_steps", "3"), ("txt2img_width", "64"), ("txt2img_height", "64")):
-        box = page.locator(f"#{elem} input[type=number]")
-        box.fill(value)
-        box.press("Enter")
+    set_numbers(page, {"txt2img_steps": "3", "txt2img_width": "64", "txt2img_height": "64"})
     page.locator("#txt2img_generate").click()
     info = page.locator("#txt2img_generation_info textarea")
     expect(info).to_have_value(re.compile(r"Lora hashes"), timeout=120_000)

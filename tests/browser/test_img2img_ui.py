@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.ui_actions import set_number
 from tests.conftest import install_checkpoint
 
 pytestmark = pytest.mark.browser
@@ -19,12 +20,6 @@ def server_data(data_dir, tiny_checkpoint) -> Path:
     """One tiny SD1 checkpoint in A1111's folder."""
     install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
     return data_dir
-
-
-def _set_number(page, elem: str, value: str) -> None:
-    box = page.locator(f"#{elem} input[type=number]").first
-    box.fill(value)
-    box.press("Enter")
 
 
 def _choose(page, elem: str, option: str) -> None:
@@ -66,7 +61,7 @@ def test_send_to_moves_the_image_and_its_parameters(page):
     _wait_for_page_load(page)
     for elem, value in (("txt2img_steps", "2"), ("txt2img_width", "64"), ("txt2img_height", "72"),
                         ("txt2img_cfg_scale", "6.5")):
-        _set_number(page, elem, value)
+        set_number(page, elem, value)
     page.locator("#txt2img_seed input").fill("321")
     page.locator("#txt2img_prompt textarea").fill("a blue square")
     page.locator("#txt2img_neg_prompt textarea").fill("blurry")
@@ -140,7 +135,7 @@ def test_inpaint_keeps_the_unmasked_corners(page, data_dir, tmp_path):
     _draw_stroke(page, "img2img_inpaint")
     for elem, value in (("img2img_steps", "2"), ("img2img_width", "128"), ("img2img_height", "128"),
                         ("img2img_mask_blur", "0")):
-        _set_number(page, elem, value)
+        set_number(page, elem, value)
     page.locator("#img2img_prompt textarea").fill("a tree")
     page.locator("#img2img_generate").click()
     info = page.locator("#img2img_generation_info textarea")

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.browser.ui_actions import set_numbers
 from tests.conftest import install_checkpoint
 
 pytestmark = pytest.mark.browser
@@ -23,10 +24,7 @@ def server_data(data_dir, tiny_checkpoint):
 
 def test_progress_and_a_live_preview_before_the_final_image(page):
     playwright_api.expect(page.locator("#txt2img_steps input[type=number]")).to_have_value("150", timeout=30_000)
-    for elem, value in (("txt2img_width", "256"), ("txt2img_height", "256")):
-        box = page.locator(f"#{elem} input[type=number]")
-        box.fill(value)
-        box.press("Enter")
+    set_numbers(page, {"txt2img_width": "256", "txt2img_height": "256"})
     page.locator("#txt2img_prompt textarea").fill("a blue square")
     page.locator("#txt2img_generate").click()
     gallery = page.locator("#txt2img_gallery")

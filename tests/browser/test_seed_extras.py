@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.ui_actions import set_number
 from tests.conftest import install_checkpoint
 
 pytestmark = pytest.mark.browser
@@ -19,12 +20,6 @@ def server_data(data_dir, tiny_checkpoint) -> Path:
     """One tiny SD1 checkpoint in A1111's folder."""
     install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
     return data_dir
-
-
-def _set_number(page, elem: str, value: str) -> None:
-    box = page.locator(f"#{elem} input[type=number]").first
-    box.fill(value)
-    box.press("Enter")
 
 
 def test_extra_reveals_variation_controls_and_generation_uses_them(page):
@@ -44,7 +39,7 @@ def test_extra_reveals_variation_controls_and_generation_uses_them(page):
     for elem, value in (("txt2img_steps", "2"), ("txt2img_width", "64"), ("txt2img_height", "64"),
                         ("txt2img_subseed_strength", "0.5"), ("txt2img_seed_resize_from_w", "96"),
                         ("txt2img_seed_resize_from_h", "32")):
-        _set_number(page, elem, value)
+        set_number(page, elem, value)
     page.locator("#txt2img_seed input").fill("77")
     box.fill("300")
     page.locator("#txt2img_generate").click()

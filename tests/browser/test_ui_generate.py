@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.browser.ui_actions import set_numbers
 from tests.conftest import install_checkpoint
 
 pytestmark = pytest.mark.browser
@@ -19,10 +20,7 @@ def test_drop_in_checkpoint_and_generate(page, data_dir, tiny_checkpoint):
     install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
     page.locator("#refresh_sd_model_checkpoint").click()
     playwright_api.expect(notice).not_to_contain_text("No checkpoint found", timeout=30_000)
-    for elem, value in (("txt2img_steps", "3"), ("txt2img_width", "64"), ("txt2img_height", "64")):
-        box = page.locator(f"#{elem} input[type=number]")
-        box.fill(value)
-        box.press("Enter")
+    set_numbers(page, {"txt2img_steps": "3", "txt2img_width": "64", "txt2img_height": "64"})
     page.locator("#txt2img_prompt textarea").fill("a red circle at the top left")
     page.locator("#txt2img_generate").click()
     info = page.locator("#txt2img_generation_info textarea")

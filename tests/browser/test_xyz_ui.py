@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from modules.core.png_info import read_png_parameters
+from tests.browser.ui_actions import set_number
 from tests.conftest import install_checkpoint
 
 pytestmark = pytest.mark.browser
@@ -22,12 +23,6 @@ def server_data(data_dir, tiny_checkpoint) -> Path:
     return data_dir
 
 
-def _set_number(page, elem: str, value: str) -> None:
-    box = page.locator(f"#{elem} input[type=number]").first
-    box.fill(value)
-    box.press("Enter")
-
-
 def _choose(page, elem: str, option: str) -> None:
     box = page.locator(f"#{elem} input").first
     box.click()
@@ -38,7 +33,7 @@ def _choose(page, elem: str, option: str) -> None:
 def test_xyz_plot_of_samplers_and_cfg_shows_the_grid(page, data_dir):
     expect(page.locator("#sd_model_checkpoint input")).to_have_value(re.compile("tiny"), timeout=30_000)
     for elem, value in (("txt2img_steps", "2"), ("txt2img_width", "64"), ("txt2img_height", "64")):
-        _set_number(page, elem, value)
+        set_number(page, elem, value)
     page.locator("#txt2img_seed input").fill("7")
     page.locator("#txt2img_prompt textarea").fill("a green square")
     x_values = page.locator("#script_txt2img_x_y_z_plot_x_values textarea")
