@@ -21,4 +21,4 @@ if [[ ! -x /usr/bin/chromium ]] && command -v apt-get >/dev/null && [[ "$(id -u)
 fi
 
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
-python -m pytest -q "$@"
+python -m pytest -q --durations=25 "$@"

@@ -86,7 +86,7 @@ class GenerationService:
     def txt2img(self, request: Txt2ImgRequest) -> GenerationResult:
         """Validate, resolve seeds and sampler, load the model, sample each batch (and its hires pass), write
         infotext and files."""
-        request = self._extensions.transform_request(request)
+        request = _checkpoint_override(self._extensions.transform_request(request))
         validate_txt2img(request)
         plan = self._plan(request)
         spec, fields = plan_hires(plan.request, plan.jobs[0], upscale=self._upscale_to)
@@ -99,7 +99,7 @@ class GenerationService:
     def img2img(self, request: Img2ImgRequest) -> GenerationResult:
         """As txt2img, starting from init images (a mask makes it inpainting; `outpaint` grows the canvas);
         outputs go to the img2img folder, pasted back over the original outside the mask."""
-        request = self._extensions.transform_request(request)
+        request = _checkpoint_override(self._extensions.transform_request(request))
         validate_img2img(request)
         settings = self._settings.current().with_overrides(request.override_settings)
         request = outpainted(with_settings_defaults(request, settings), str(settings.get("img2img_background_color")))
@@ -249,6 +249,16 @@ def _batch_seeds(noise: tuple[NoiseSpec, ...]) -> dict[str, Any]:
     """The GenerationJob fields that carry one batch's noise plan."""
     return {"seeds": tuple(n.seed for n in noise), "subseeds": tuple(n.subseed for n in noise),
             "subseed_strength": noise[0].subseed_strength, "seed_resize_from": noise[0].resize_from}
+
+
+def _checkpoint_override(request: GenerationRequest) -> GenerationRequest:
+    """``override_settings.sd_model_checkpoint`` means "this checkpoint for this job" (A1111), like `checkpoint`."""
+    overrides = dict(request.override_settings or {})
+    wanted = overrides.pop("sd_model_checkpoint", None)
+    overrides.pop("sd_checkpoint_hash", None)
+    if wanted is None and len(overrides) == len(request.override_settings or {}):
+        return request
+    return dataclasses.replace(request, override_settings=overrides, checkpoint=request.checkpoint or wanted)
 
 
 def _without_comments(request: GenerationRequest, settings: Settings) -> GenerationRequest:

@@ -201,9 +201,10 @@ def test_a_client_that_hangs_up_cancels_its_job_and_frees_the_queue(client):
         _until(lambda: _snap(client)["state"]["sampling_step"] >= 1)
         queued = _raw_post(server, "/sdapi/v1/txt2img", _body(steps=20, seed=2))
         _until(lambda: client.ctx.jobs.waiting == 1)
-        queued.close()
-        running.close()
         jobs = [j for j in client.ctx.jobs.jobs() if j.kind == "txt2img"]
+        queued.close()
+        _until(lambda: jobs[1].state.value == "cancelled", timeout=10)
+        running.close()
         for job in jobs:
             assert job.wait(30), "the hung-up job must end"
         assert [j.state.value for j in jobs] == ["done", "cancelled"]

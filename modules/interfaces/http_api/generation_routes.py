@@ -30,7 +30,7 @@ async def wait_for(ctx: AppContext, job: Job, request: Request | None = None) ->
     while not job.wait(0):
         await asyncio.sleep(0.05)
         polls += 1
-        if request is not None and polls % 10 == 0 and await request.is_disconnected():
+        if request is not None and polls % 4 == 0 and await request.is_disconnected():
             ctx.jobs.cancel(job.id)
     return job.outcome()
 
