@@ -2,11 +2,11 @@
 names; the chips become a request's `override_settings` for that job only."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .errors import InvalidRequest
+from .paste_fields import number_value as _number
 from .settings import Settings, validate_value
 
 SETTING_INFOTEXT_KEYS: tuple[tuple[str, str], ...] = (
@@ -39,15 +39,6 @@ class SettingOverride:
         """The text shown in the "Override settings" box, e.g. ``Clip skip: 2``."""
         return f"{self.infotext_key}: {self.value}"
 
-
-def _number(value: object) -> float | int | None:
-    try:
-        number = float(str(value))
-    except ValueError:
-        return None
-    if not math.isfinite(number):
-        return None
-    return int(number) if number.is_integer() else number
 
 
 def _cast(settings: Settings, key: str, value: object) -> object:

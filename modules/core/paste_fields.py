@@ -78,7 +78,8 @@ def read_pasted(text: str, settings: Settings, styles: Sequence[PromptStyle] = (
     return {k: v for k, v in info.items() if not isinstance(skip, (list, tuple)) or k not in skip}
 
 
-def _number(value: object) -> float | int | None:
+def number_value(value: object) -> float | int | None:
+    """An infotext value as a finite int or float (whole numbers as int), or None."""
     try:
         number = float(str(value))
     except ValueError:
@@ -89,7 +90,7 @@ def _number(value: object) -> float | int | None:
 
 
 def _whole(value: object) -> int | None:
-    number = _number(value)
+    number = number_value(value)
     return int(number) if number is not None and float(number).is_integer() else None
 
 
@@ -119,11 +120,11 @@ def _common(info: Mapping[str, object]) -> dict[str, object]:
         "prompt": _get(info, "Prompt", str), "negative_prompt": _get(info, "Negative prompt", str),
         "styles": tuple(styles) if isinstance(styles, (list, tuple)) else None,
         "steps": _get(info, "Steps", _whole), "sampler_name": _get(info, "Sampler", _sampler_name),
-        "scheduler": _get(info, "Schedule type", _schedule_label), "cfg_scale": _get(info, "CFG scale", _number),
+        "scheduler": _get(info, "Schedule type", _schedule_label), "cfg_scale": _get(info, "CFG scale", number_value),
         "seed": _get(info, "Seed", _whole), "width": _get(info, "Size-1", _whole),
         "height": _get(info, "Size-2", _whole), "batch_size": _get(info, "Batch size", _whole),
         "subseed_show": extras, "subseed": _get(info, "Variation seed", _whole),
-        "subseed_strength": _get(info, "Variation seed strength", _number),
+        "subseed_strength": _get(info, "Variation seed strength", number_value),
         "seed_resize_from_w": _get(info, "Seed resize from-1", _whole),
         "seed_resize_from_h": _get(info, "Seed resize from-2", _whole),
     }
@@ -134,8 +135,8 @@ def _hires(info: Mapping[str, object]) -> dict[str, object]:
         "Hires upscale" in info or "Hires upscaler" in info or bool(_whole(info.get("Hires resize-1", 0))))
     hires_sampler = info.get("Hires sampler")
     return {
-        "enable_hr": enabled, "denoising_strength": _get(info, "Denoising strength", _number),
-        "hr_scale": _get(info, "Hires upscale", _number), "hr_upscaler": _get(info, "Hires upscaler", str),
+        "enable_hr": enabled, "denoising_strength": _get(info, "Denoising strength", number_value),
+        "hr_scale": _get(info, "Hires upscale", number_value), "hr_upscaler": _get(info, "Hires upscaler", str),
         "hr_second_pass_steps": _whole(info.get("Hires steps", 0)) if enabled else None,
         "hr_resize_x": _get(info, "Hires resize-1", _whole), "hr_resize_y": _get(info, "Hires resize-2", _whole),
         "hr_checkpoint_name": _get(info, "Hires checkpoint", str),
@@ -161,7 +162,7 @@ def img2img_fields(info: Mapping[str, object]) -> PastedFields:
     """img2img control values from a parsed infotext: the shared ones, denoising and the inpaint options."""
     full_res = _get(info, "Inpaint area", _index(INPAINT_AREAS))
     return PastedFields(
-        **_common(info), denoising_strength=_get(info, "Denoising strength", _number),
+        **_common(info), denoising_strength=_get(info, "Denoising strength", number_value),
         mask_blur=_get(info, "Mask blur", _whole), inpainting_mask_invert=_get(info, "Mask mode", _index(MASK_MODES)),
         inpainting_fill=_get(info, "Masked content", _index(MASKED_CONTENT)),
         inpaint_full_res=None if full_res is None else bool(full_res),
