@@ -36,7 +36,7 @@ from modules.core.settings_freeze import FreezeRules
 from modules.core.style_store import StyleStore
 from modules.core.upscalers import UpscalerCatalog, upscaler_folders
 from modules.interfaces.cli import LaunchOptions
-from modules.interfaces.credentials import CredentialStore, ui_credentials
+from modules.interfaces.credentials import CredentialStore, exposed_without_login, ui_credentials
 from modules.extension_loader import ExtensionChoices, load_extensions
 from modules.interfaces.gradio_ui.ui_hooks import UiHooks
 from modules.interfaces.http_api.access import AccessMiddleware, AccessPolicy
@@ -72,7 +72,8 @@ def create_context(options: LaunchOptions) -> AppContext:
     paths.ensure_user_folders()
     settings = SettingsStore(paths.config_file, frozen=FreezeRules.from_flags(
         freeze_settings=options.freeze_settings, in_sections=options.freeze_settings_in_sections,
-        specific=options.freeze_specific_settings, hide_ui_dir_config=options.hide_ui_dir_config))
+        specific=options.freeze_specific_settings, hide_ui_dir_config=options.hide_ui_dir_config,
+        exposed=exposed_without_login(options)))
     extra = (Path(options.ckpt).resolve(),) if options.ckpt else ()
     hashes = HashCache(paths.cache_dir / "hashes.json")  # one instance per file: it rewrites the whole file
     catalog = ModelCatalog(paths.ckpt_dirs, hashes, extra_files=extra)

@@ -88,7 +88,12 @@ def _add_server_flags(parser: argparse.ArgumentParser) -> None:
         "--subpath": ("PATH", "serve under this URL path prefix (reverse proxy)"),
         "--cors-allow-origins": ("ORIGINS", "comma-separated origins that browser pages may call the server from "
                                  "(CORS, with credentials; default: no CORS header at all)"),
+        "--allowed-hosts": ("NAMES", "comma-separated host names the server answers to besides IP addresses, "
+                            "localhost and --server-name (e.g. the name of a reverse proxy; '*' allows any). Other "
+                            "names are refused, which stops DNS-rebinding attacks from web pages"),
     })
+    g.add_argument("--max-body-size", type=int, default=256, metavar="MB",
+                   help="largest request body accepted, in megabytes (default: 256); larger requests get 413")
     _add_access_flags(g)
     g.add_argument("--gradio-allowed-path", action="append", type=Path, default=[], metavar="DIR",
                    help="extra folder the UI may serve files from (repeatable)")

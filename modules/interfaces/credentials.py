@@ -117,6 +117,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def exposed_without_login(options: LaunchOptions) -> bool:
+    """True when the server listens beyond loopback and the API has no login: then the dangerous features
+    (server stop/restart, path and extension settings) are switched off."""
+    return not _is_loopback(options.bind_host) and not api_credentials(options)
+
+
 def exposure_warnings(options: LaunchOptions, *, ui: bool) -> list[str]:
     """Warnings for a server bound beyond loopback with no login (or an open UI); raises CredentialError early."""
     api_logins, ui_logins = api_credentials(options), ui_credentials(options)
@@ -126,7 +132,8 @@ def exposure_warnings(options: LaunchOptions, *, ui: bool) -> list[str]:
     if not api_logins:
         return [f"SECURITY WARNING: listening on {where} with NO authentication: anyone who can reach this machine "
                 f"can use {'the UI and the API' if ui else 'the API'}. Add --gradio-auth user:password "
-                "(or --api-auth)."]
+                "(or --api-auth). Until then server stop/restart and changes to folders, file name patterns and "
+                "extensions are disabled."]
     if ui and not ui_logins:
         return [f"SECURITY WARNING: listening on {where} and the UI has no login (only the API needs "
                 "--api-auth credentials). Add --gradio-auth user:password."]

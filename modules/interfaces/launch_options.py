@@ -50,6 +50,8 @@ class LaunchOptions:
     timeout_keep_alive: int = 30
     cors_allow_origins: str | None = None
     cors_allow_origins_regex: str | None = None
+    allowed_hosts: str | None = None
+    max_body_size: int = 256
     tls_keyfile: Path | None = None
     tls_certfile: Path | None = None
     disable_tls_verify: bool = False

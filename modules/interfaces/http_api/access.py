@@ -21,6 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from modules.interfaces.credentials import CredentialStore, api_credentials
 from modules.interfaces.http_api.basic_auth import (internal_error, is_authorized, unauthorized,
                                                     unsupported_media_type)
+from modules.interfaces.http_api.request_guard import (DEFAULT_MAX_BODY_MB, STATE_CHANGING, HostRules,
+                                                       buffered_body, declared_length, origin_allowed, refused,
+                                                       replay)
 from modules.interfaces.launch_options import LaunchOptions
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,8 @@ class AccessPolicy:
     cors_origins: tuple[str, ...] = ()
     cors_origin_regex: str | None = None
     log_requests: bool = False
+    hosts: HostRules = HostRules()
+    max_body_bytes: int = DEFAULT_MAX_BODY_MB << 20
 
     @classmethod
     def from_options(cls, options: LaunchOptions | None) -> AccessPolicy:
@@ -46,12 +51,18 @@ class AccessPolicy:
         regex = options.cors_allow_origins_regex or None
         if regex is not None:
             re.compile(regex)  # fail at start-up, not on the first request
-        return cls(api_credentials(options), origins, regex, options.api_log)
+        return cls(api_credentials(options), origins, regex, options.api_log,
+                   HostRules.from_flags(options.server_name, options.allowed_hosts), options.max_body_size << 20)
 
     @property
     def cors(self) -> bool:
         """True when an origin allowlist was given (otherwise no CORS header is ever sent)."""
         return bool(self.cors_origins or self.cors_origin_regex)
+
+    def cors_allows(self, origin: str) -> bool:
+        """True for an origin of the ``--cors-allow-origins[-regex]`` allowlist."""
+        return origin in self.cors_origins or bool(
+            self.cors_origin_regex and re.fullmatch(self.cors_origin_regex, origin))
 
 
 class AccessMiddleware:
@@ -85,7 +96,9 @@ class AccessMiddleware:
             await send(message)
 
         try:
-            await self._inner(scope, receive, timed_send)
+            receive = await self._screen(scope, receive, timed_send)
+            if receive is not None:
+                await self._inner(scope, receive, timed_send)
         except Exception as exc:
             if scope["type"] == "http" and status is None:  # answer here so the 500 is timed too; the app's
                 await internal_error(exc)(scope, receive, timed_send)  # error handler still logs the traceback
@@ -95,6 +108,39 @@ class AccessMiddleware:
                 client = scope.get("client")
                 log.info("API %s %s -> %d in %.1f ms from %s", scope["method"], _log_path(scope), status or 500,
                          (time.perf_counter() - started) * 1000, client[0] if client else "-")
+
+    async def _screen(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Refuse a foreign ``Host`` (400), a cross-site state-changing request (403) or an oversized body (413);
+        return the ``receive`` to go on with, or None when the request was answered here."""
+        headers = Headers(scope=scope)
+        host = headers.get("host")
+        answer = None
+        if not self.policy.hosts.allows(host):
+            log.warning("Refused a request for host %r (DNS rebinding?); allow it with --allowed-hosts",
+                        (host or "").encode("unicode_escape").decode("ascii"))
+            answer = refused(400, "HostNotAllowed", f"Host not allowed: {host}; start the server with "
+                             "--allowed-hosts NAME to serve this name")
+        elif (scope["type"] == "websocket" or scope["method"] in STATE_CHANGING) and not origin_allowed(
+                headers.get("origin"), host, scope.get("scheme", "http"), self.policy.cors_allows):
+            answer = refused(403, "OriginNotAllowed", "Cross-site request refused: the Origin header names "
+                             "another site (allow it with --cors-allow-origins)")
+        elif scope["type"] == "http":
+            length, limit = declared_length(headers), self.policy.max_body_bytes
+            if length is None and "transfer-encoding" in headers:
+                messages = await buffered_body(receive, limit)
+                if messages is not None:
+                    return replay(messages, receive)
+                length = limit + 1
+            if length is not None and length > limit:
+                answer = refused(413, "RequestTooLarge", f"The request body is larger than {limit >> 20} MB "
+                                 "(--max-body-size)")
+        if answer is None:
+            return receive
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        else:
+            await answer(scope, receive, send)
+        return None
 
     def is_api(self, scope: Scope) -> bool:
         """True unless the request belongs to the mounted UI (no app route matches it but the UI mount)."""

@@ -11,8 +11,11 @@ from typing import Any, Callable
 import psutil
 
 from modules.core.context import AppContext
+from modules.core.errors import SettingLocked
 from modules.core.extension_folders import list_extensions
+from modules.core.settings_freeze import EXPOSED_REASON
 from modules.interfaces import cli
+from modules.interfaces.credentials import exposed_without_login
 from modules.interfaces.launch_options import LaunchOptions
 
 Routes = list[tuple[str, str, Callable]]
@@ -92,13 +95,16 @@ def server_routes(ctx: AppContext, options: LaunchOptions | None, *, cuda_memory
     routes: Routes = [("GET", "/cmd-flags", cmd_flags), ("GET", "/memory", memory),
                       ("GET", "/extensions", extensions)]
     if flags.api_server_stop:
-        routes += [("POST", f"/server-{command}", _command(control, command))
+        exposed = exposed_without_login(flags)
+        routes += [("POST", f"/server-{command}", _command(control, command, exposed))
                    for command in ("kill", "restart", "stop")]
     return routes
 
 
-def _command(control: ServerControl, command: str) -> Callable[[], dict]:
+def _command(control: ServerControl, command: str, exposed: bool) -> Callable[[], dict]:
     def handler() -> dict:
+        if exposed:  # anyone on the network could stop the server
+            raise SettingLocked(f"server-{command} is disabled: {EXPOSED_REASON}")
         control(command)
         return {}
     handler.__name__ = f"server_{command}"
