@@ -34,7 +34,7 @@ from .sampler_settings import choose_runner, effective_eta, sampler_settings
 from .samplers import effective_schedule, resolve_sampler
 from .seeds import NoiseSpec
 from .settings import Settings, SettingsStore
-from .validation import validate_img2img, validate_txt2img
+from .validation import check_work_budget, validate_img2img, validate_txt2img
 
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,7 @@ class GenerationService:
 
     def _plan(self, request: GenerationRequest) -> _Plan:
         settings = self._settings.current().with_overrides(request.override_settings)
+        check_work_budget(request, float(settings.get("max_job_megapixel_steps")))
         request = _without_comments(request, settings)
         sampler, schedule = resolve_sampler(request.sampler_name, request.scheduler)
         schedule = effective_schedule(sampler, schedule)

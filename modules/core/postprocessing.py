@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime
 import html
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
@@ -20,7 +19,6 @@ from .progress import ProgressTracker
 from .settings import Settings, SettingsStore
 from .upscalers import UpscalerCatalog, UpscalerKind, UpscalerRecord
 
-MAX_INPUT_PIXELS = 8192 * 8192  # below Pillow's own bomb limit, so oversized inputs fail before decoding
 MAX_OUTPUT_PIXELS = 1 << 27  # ≈ 11585²: keeps one extras job within a few hundred MB of RAM
 MAX_SCALE = 8.0
 MAX_MODEL_PASSES = 3  # A1111 runs a model up to three times to reach a factor above its own scale
@@ -242,18 +240,6 @@ class PostprocessingService:
         if image.size != dest:
             image = image.resize(dest, resample=Image.Resampling.LANCZOS)
         return image
-
-
-def open_image(data: bytes | Path) -> Image.Image:
-    """Open image bytes or a file fully (PNG, JPEG, WEBP…) with its metadata; raise InvalidRequest if unusable."""
-    try:
-        image = Image.open(io.BytesIO(data) if isinstance(data, bytes) else data)
-        if image.width * image.height > MAX_INPUT_PIXELS:
-            raise InvalidRequest(f"invalid image: {image.width}x{image.height} is more than {MAX_INPUT_PIXELS} pixels")
-        image.load()
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
-        raise InvalidRequest(f"invalid image: {exc}") from exc
-    return image
 
 
 def _source_parameters(image: Image.Image) -> str | None:

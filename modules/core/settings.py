@@ -164,6 +164,9 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
                 list, hidden=True),
     SettingSpec("img2img_background_color", "#ffffff", "With img2img, fill transparent parts of the input image "
                 "with this color", "img2img", str),
+    SettingSpec("max_job_megapixel_steps", 200_000, "Largest job accepted, in megapixel-steps (width x height in "
+                "megapixels x steps x batch size x batch count, hires pass included; 0: no limit). Bigger jobs are "
+                "refused before any work starts", _SD, int, minimum=0, maximum=100_000_000, api_settable=False),
 )
 
 

@@ -47,6 +47,30 @@ def _validate_common(request: GenerationRequest) -> None:
         raise InvalidRequest("prompt is longer than 100000 characters")
 
 
+def job_megapixel_steps(request: GenerationRequest) -> float:
+    """The work a job asks for: megapixels x steps x images, plus the hires pass of a txt2img job.
+
+    >>> job_megapixel_steps(Txt2ImgRequest(width=1000, height=1000, steps=20, batch_size=2, n_iter=3))
+    120.0
+    """
+    images = request.batch_size * request.n_iter
+    work = request.width * request.height / 1e6 * request.steps * images
+    if isinstance(request, Txt2ImgRequest) and request.enable_hr:
+        scale = max(request.hr_scale, 1.0)
+        width = request.hr_resize_x or request.width * scale
+        height = request.hr_resize_y or request.height * scale
+        work += width * height / 1e6 * (request.hr_second_pass_steps or request.steps) * images
+    return work
+
+
+def check_work_budget(request: GenerationRequest, limit: float) -> None:
+    """Refuse a job larger than `limit` megapixel-steps (0: no limit) before any model work or allocation."""
+    work = job_megapixel_steps(request)
+    if limit > 0 and work > limit:
+        raise InvalidRequest(f"the job is too large: {work:,.0f} megapixel-steps (width x height x steps x images, "
+                             f"hires pass included); the limit is {limit:,.0f} (setting max_job_megapixel_steps)")
+
+
 def validate_img2img(request: Img2ImgRequest) -> None:
     """Raise InvalidRequest naming the first img2img/inpaint field that is missing, out of range or inconsistent."""
     _validate_common(request)

@@ -12,8 +12,8 @@ from PIL.PngImagePlugin import PngInfo
 from modules.core.errors import InvalidRequest, ModelNotFound
 from modules.core.job_queue import JobQueue
 from modules.core.paths import Paths
-from modules.core.postprocessing import (ExtrasInput, ExtrasOptions, PostprocessingService, open_image,
-                                         target_size)
+from modules.core.image_input import open_image
+from modules.core.postprocessing import ExtrasInput, ExtrasOptions, PostprocessingService, target_size
 from modules.core.progress import ProgressTracker
 from modules.core.settings import SettingsStore
 from modules.core.upscalers import UpscalerCatalog, upscaler_folders

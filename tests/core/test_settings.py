@@ -42,7 +42,7 @@ EXPECTED_DEFAULTS = {
     "grid_save": True, "grid_format": "png", "grid_extended_filename": False, "grid_only_if_multiple": True,
     "n_rows": -1, "outdir_grids": "", "grid_save_to_dirs": True, "return_grid": True,
     "live_previews_enable": True, "show_progress_every_n_steps": 10,
-    "quicksettings_list": ["sd_model_checkpoint"],
+    "quicksettings_list": ["sd_model_checkpoint"], "max_job_megapixel_steps": 200_000,
 }
 
 
@@ -69,7 +69,8 @@ def test_spec_table():
     assert specs["default_sampler"].label == "Default sampling method"
     assert specs["randn_source"].choices == ("GPU", "CPU", "NV")
     locked = {k for k, s in specs.items() if not s.api_settable}
-    assert locked == {k for k in specs if k.startswith("outdir_") or k.endswith("_filename_pattern")}
+    assert locked == {k for k in specs if k.startswith("outdir_") or k.endswith("_filename_pattern")} | {
+        "max_job_megapixel_steps"}  # a remote client must not lift the work budget
 
 
 def test_get_unknown_key(tmp_path):

@@ -8,7 +8,8 @@ import gradio as gr
 
 from modules.core.context import AppContext
 from modules.core.errors import InvalidRequest
-from modules.core.postprocessing import ExtrasInput, ExtrasOptions, open_image
+from modules.core.image_input import open_image
+from modules.core.postprocessing import ExtrasInput, ExtrasOptions
 
 from .errors import shown_to_user
 from .job_progress import QUEUED_EVENTS, run_with_progress

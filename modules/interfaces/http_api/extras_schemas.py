@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from pydantic import BaseModel, ConfigDict
 
-from modules.core.errors import InvalidRequest
-from modules.core.postprocessing import ExtrasInput, ExtrasOptions, open_image
+from modules.core.image_input import decode_base64_image
+from modules.core.postprocessing import ExtrasInput, ExtrasOptions
 
 
 class ExtrasBaseBody(BaseModel):
@@ -63,19 +62,6 @@ class ExtrasBatchImagesBody(ExtrasBaseBody):
     """``POST /sdapi/v1/extra-batch-images``: a list of ``{data, name}`` images."""
 
     imageList: list[FileData] | None = None  # noqa: N815 - A1111's field name
-
-
-def decode_base64_image(text: str | None, field: str = "image") -> Image.Image:
-    """Decode a base64 image with or without a ``data:<mime>;base64,`` prefix; raise InvalidRequest otherwise."""
-    if not text:
-        raise InvalidRequest(f"{field}: no image given")
-    if text.startswith("data:"):
-        text = text.partition(",")[2]
-    try:
-        raw = base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidRequest(f"{field}: invalid image: not base64 ({exc})") from exc
-    return open_image(raw)
 
 
 def batch_inputs(body: ExtrasBatchImagesBody) -> list[ExtrasInput]:

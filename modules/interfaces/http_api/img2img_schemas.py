@@ -2,40 +2,17 @@
 ("Poor man's outpainting", "Outpainting mk2") given as ``script_name`` + ``script_args``."""
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 
 from modules.core.errors import InvalidRequest
+from modules.core.image_input import decode_base64_image
 from modules.core.outpaint import DIRECTIONS, Outpaint, poor_mans_margins
 from modules.core.params import Img2ImgRequest
 
 from .schemas import GenerationBody
 
-MAX_IMAGE_BYTES = 64 * 1024 * 1024
-
-
-def decode_image(data: str, what: str = "image") -> Image.Image:
-    """A base64 image, with or without a ``data:image/...;base64,`` prefix (A1111 keeps what follows the
-    first ``;`` and then the first ``,``); anything undecodable is an InvalidRequest (422)."""
-    if not isinstance(data, str) or not data:
-        raise InvalidRequest(f"{what}: expected a base64 string")
-    if data.startswith("data:"):
-        data = data.split(";", 1)[1].split(",", 1)[-1]
-    if data.startswith(("http://", "https://")):
-        raise InvalidRequest(f"{what}: image URLs are not accepted, send base64")
-    try:
-        raw = base64.b64decode(data, validate=True)
-        if len(raw) > MAX_IMAGE_BYTES:
-            raise InvalidRequest(f"{what} is larger than {MAX_IMAGE_BYTES} bytes")
-        image = Image.open(io.BytesIO(raw))
-        image.load()
-        return image
-    except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
-        raise InvalidRequest(f"{what}: not a valid base64 PNG, JPEG or WEBP image ({exc})") from exc
+decode_image = decode_base64_image  # the name the img2img and png-info routes use
 
 
 class Img2ImgBody(GenerationBody):

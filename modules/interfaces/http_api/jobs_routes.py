@@ -18,6 +18,7 @@ from .generation_routes import generation_work, progress_body
 from .img2img_schemas import Img2ImgBody
 from .jobs_schemas import JobList, JobProgress, JobStatus, JobSubmitted
 from .schemas import GenerationBody, Txt2ImgBody, generation_response
+from .strict_json import StrictJSONRoute
 
 PREFIX = "/sdapi/v2/jobs"
 TAGS = ["jobs (v2)"]
@@ -39,7 +40,7 @@ def _message(exc: BaseException) -> str:
 
 def jobs_router(ctx: AppContext) -> APIRouter:
     """The v2 job routes (each also answers with a trailing slash)."""
-    router = APIRouter(tags=TAGS)
+    router = APIRouter(tags=TAGS, route_class=StrictJSONRoute)
 
     def find(job_id: str) -> Job:
         job = ctx.jobs.get(job_id)

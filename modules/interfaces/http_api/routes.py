@@ -18,6 +18,7 @@ from .options_routes import options_routes
 from .script_routes import script_routes
 from .server_routes import MemoryProbe, ServerControl, server_routes
 from .style_routes import style_routes
+from .strict_json import StrictJSONRoute
 
 PREFIX = "/sdapi/v1"
 
@@ -34,7 +35,7 @@ def build_router(ctx: AppContext, options: LaunchOptions | None = None, *, cuda_
                  server_control: ServerControl | None = None) -> APIRouter:
     """All API routes of this build (`options`: the launch flags, for routes that report or depend on them;
     `cuda_memory`: the device probe for ``memory``; `server_control`: what ``server-*`` routes call)."""
-    router = APIRouter()
+    router = APIRouter(route_class=StrictJSONRoute)
     routes = (*generation_routes(ctx), *_model_routes(ctx), *options_routes(ctx), *_listing_routes(),
               *addon_routes(ctx), *style_routes(ctx), *extras_routes(ctx), *info_routes(ctx), *script_routes(),
               *server_routes(ctx, options, cuda_memory=cuda_memory, server_control=server_control))
