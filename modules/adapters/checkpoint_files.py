@@ -1,52 +1,72 @@
-"""Read a checkpoint's tensors safely: safetensors directly, pickles only through torch's weights-only unpickler."""
+"""Read a model file's tensors safely: safetensors after a header check, pickles only through a converted copy."""
 from __future__ import annotations
 
+import glob
 import json
-import pickle
+import logging
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from modules.core.errors import UnsupportedModel
+from modules.core.errors import InvalidModelFile, UnsupportedModel
+from modules.core.safetensors_header import read_header
+
+from .pickle_converter import ConversionFailed, convert_isolated
+
+log = logging.getLogger(__name__)
+PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin")
+CONVERTED_FOLDER = ".converted"
 
 StateDict = dict[str, torch.Tensor]
 
 
 def read_state_dict(path: Path) -> StateDict:
-    """Return the file's tensors; raise UnsupportedModel naming the file if it is unsafe, corrupt or not weights."""
+    """Return the file's tensors; raise UnsupportedModel naming the file if it is unsafe, corrupt or not weights.
+    Pickles are never unpickled here: they are converted once in a separate process (see pickle_converter)."""
     suffix = path.suffix.lower()
     if suffix == ".safetensors":
-        return _read_safetensors(path)
-    if suffix in (".ckpt", ".pt", ".pth", ".bin"):
-        return _unwrap(_read_pickle(path), path)
-    raise UnsupportedModel(f"{path.name}: unsupported checkpoint format '{suffix}'")
+        return _unwrap(_read_safetensors(path), path)
+    if suffix in PICKLE_SUFFIXES:
+        return _unwrap(_read_safetensors(converted_copy(path)), path)
+    raise UnsupportedModel(f"{path.name}: unsupported model format '{suffix}'")
 
 
 def _read_safetensors(path: Path) -> StateDict:
+    read_header(path)  # bounds and consistency first: a clear message for every kind of damage
     try:
         return load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
-        raise UnsupportedModel(f"{path.name}: corrupt or truncated safetensors file ({exc})") from exc
+        raise InvalidModelFile(f"invalid model file: {path.name}: corrupt or truncated ({exc})") from exc
 
 
-def _read_pickle(path: Path) -> object:
-    # weights_only=True uses torch's restricted unpickler: only tensors and plain containers
-    # can be built, so a malicious pickle raises instead of running code. Never the unrestricted unpickler.
+def converted_copy(path: Path) -> Path:
+    """The ``.safetensors`` twin of a pickle, made once by the isolated converter and kept in a hidden
+    ``.converted`` folder beside it (catalogs skip hidden folders); a changed pickle gets a new twin."""
     try:
-        return torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
-    except pickle.UnpicklingError as exc:
-        raise UnsupportedModel(
-            f"{path.name}: refused to load: the pickle contains objects other than weights "
-            f"(it may run code). Convert it to .safetensors with a trusted tool or use a .safetensors file.") from exc
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        try:
-            return torch.load(str(path), map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as inner:
-            raise UnsupportedModel(f"{path.name}: refused to load: the pickle contains objects other than weights") from inner
-        except Exception as inner:  # noqa: BLE001 - any failure here means an unreadable file
-            raise UnsupportedModel(f"{path.name}: corrupt or unreadable checkpoint ({inner})") from exc
+        stat = path.stat()
+    except OSError as exc:
+        raise InvalidModelFile(f"invalid model file: {path.name}: cannot read it ({exc.strerror or exc})") from exc
+    folder = path.parent / CONVERTED_FOLDER
+    target = folder / f"{path.name}.{stat.st_size}-{stat.st_mtime_ns}.safetensors"
+    if target.exists():
+        return target
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise UnsupportedModel(f"{path.name}: a pickle model is converted to .safetensors before use, but "
+                               f"{folder} cannot be created ({exc.strerror or exc})") from exc
+    for stale in folder.glob(f"{glob.escape(path.name)}.*.safetensors"):
+        stale.unlink(missing_ok=True)  # the twin of an older version of the same file
+    log.info("Converting %s to .safetensors in a separate process (once; pickles are never loaded directly)",
+             path.name)
+    try:
+        convert_isolated(path, target)
+    except ConversionFailed as exc:
+        hint = " (use a .safetensors file from a source you trust)" if exc.refused else ""
+        raise UnsupportedModel(f"{exc}{hint}") from exc
+    return target
 
 
 _WRAPPER_KEYS = ("state_dict", "params_ema", "params")  # Lightning/A1111 and Real-ESRGAN (basicsr) wrappers

@@ -1,15 +1,15 @@
 """Textual-inversion embeddings: read A1111/diffusers/SDXL files safely and load them with diffusers' own verbs."""
 from __future__ import annotations
 
-import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 
 from modules.core.errors import UnsupportedModel
+
+from .checkpoint_files import read_state_dict
 
 
 @dataclass
@@ -22,25 +22,18 @@ class EmbeddingState:
 
 
 def read_embedding(path: Path) -> dict[str, torch.Tensor]:
-    """Vectors per text encoder (``clip_l``/``clip_g`` for SDXL, ``""`` for single-encoder files)."""
-    if path.suffix.lower() == ".safetensors":
-        data: object = load_file(str(path))
-    else:
-        try:  # weights-only: an embedding pickle that builds anything but tensors is refused
-            data = torch.load(str(path), map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as exc:
-            raise UnsupportedModel(f"{path.name}: refused: the pickle holds more than tensors") from exc
-    if not isinstance(data, dict):
-        raise UnsupportedModel(f"{path.name}: not an embedding")
+    """Vectors per text encoder (``clip_l``/``clip_g`` for SDXL, ``""`` for single-encoder files); pickles (A1111's
+    ``.pt``) are read through their converted ``.safetensors`` copy, where ``string_to_param`` became a dotted name."""
+    data = read_state_dict(path)
     if "clip_l" in data and "clip_g" in data:
         return {"clip_l": data["clip_l"], "clip_g": data["clip_g"]}
-    if isinstance(data.get("string_to_param"), dict):
-        return {"": next(iter(data["string_to_param"].values()))}
+    params = [v for k, v in data.items() if k.startswith("string_to_param.")]
+    if len(params) == 1:
+        return {"": params[0]}
     if "emb_params" in data:
         return {"": data["emb_params"]}
-    tensors = [v for v in data.values() if isinstance(v, torch.Tensor)]
-    if len(tensors) == 1:
-        return {"": tensors[0]}
+    if len(data) == 1:
+        return {"": next(iter(data.values()))}
     raise UnsupportedModel(f"{path.name}: unknown embedding layout")
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import torch
 from diffusers.utils import convert_state_dict_to_diffusers, convert_state_dict_to_peft, convert_unet_state_dict_to_peft
 
+from .checkpoint_files import read_state_dict
+
 COMPONENTS = ("unet", "text_encoder", "text_encoder_2")
 _A, _B = ".lora_A.weight", ".lora_B.weight"
 
@@ -53,7 +55,9 @@ class LoraMismatch(ValueError):
 def read_lora_file(pipe, path: Path) -> LoraFile:
     """Parse ``path`` for ``pipe``; raise LoraMismatch when it does not fit, ValueError for unknown formats."""
     # unet_config lets diffusers rename SDXL files written with the original (SGM) block names
-    state_dict, alphas = pipe.lora_state_dict(str(path), unet_config=pipe.unet.config)
+    # the tensors come from our own reader (header checks; pickles only through the isolated converter), never
+    # from a path diffusers would open itself
+    state_dict, alphas = pipe.lora_state_dict(read_state_dict(path), unet_config=pipe.unet.config)
     alpha_of = _alphas_by_tensor(state_dict, alphas or {})
     layers: dict[tuple[str, str], LoraLayer] = {}
     total = unmatched = matched_unet = 0

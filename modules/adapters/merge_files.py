@@ -17,16 +17,15 @@ import torch
 from safetensors import safe_open
 
 from modules.core.errors import UnsupportedModel
-from modules.core.hashes import read_safetensors_header
+from modules.core.safetensors_header import read_header
 from modules.core.merge import ADD_DIFFERENCE, NO_INTERPOLATION, Operation, TensorInfo, TensorStep
 from modules.core.merge_service import MergeJob
 
-from .checkpoint_files import read_state_dict
+from .checkpoint_files import converted_copy, read_state_dict
 
 DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
           "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
           "BOOL": torch.bool, "F8_E4M3": torch.float8_e4m3fn, "F8_E5M2": torch.float8_e5m2}
-NAMES = {dtype: name for name, dtype in DTYPES.items()}
 
 
 class _Source(Protocol):
@@ -43,25 +42,27 @@ class _Loaded:
         return self._tensors[key]
 
 
+def _safetensors(path: Path) -> Path:
+    """`path` itself, or the converted copy of a pickle (made once, in a separate process)."""
+    return path if path.suffix.lower() == ".safetensors" else converted_copy(path)
+
+
 def _open(path: Path, stack: contextlib.ExitStack) -> _Source:
-    if path.suffix.lower() == ".safetensors":
-        try:
-            return stack.enter_context(safe_open(str(path), framework="pt", device="cpu"))
-        except Exception as exc:  # noqa: BLE001 - safetensors raises several types for a bad file
-            raise UnsupportedModel(f"{path.name}: corrupt or unreadable safetensors file ({exc})") from exc
-    return _Loaded(read_state_dict(path))  # torch's weights-only unpickler; refuses code-carrying pickles
+    path = _safetensors(path)
+    read_header(path)  # a clear message for a damaged file before safe_open maps it
+    try:
+        return stack.enter_context(safe_open(str(path), framework="pt", device="cpu"))
+    except Exception as exc:  # noqa: BLE001 - safetensors raises several types for a bad file
+        raise UnsupportedModel(f"{path.name}: corrupt or unreadable safetensors file ({exc})") from exc
 
 
 class MergeFiles:
     """The merger's tensor reader and streaming writer (the core's `TensorFiles`)."""
 
     def describe(self, path: Path) -> dict[str, TensorInfo]:
-        """Name -> dtype and shape: from the safetensors header, or by loading a pickle weights-only."""
-        if path.suffix.lower() == ".safetensors":
-            header = read_safetensors_header(path)
-            return {k: TensorInfo(v["dtype"], tuple(v["shape"])) for k, v in header.items()
-                    if k != "__metadata__" and isinstance(v, dict)}
-        return {k: TensorInfo(_name(v.dtype, path), tuple(v.shape)) for k, v in read_state_dict(path).items()}
+        """Name -> dtype and shape, from the (checked) safetensors header of the file or its converted copy."""
+        header = read_header(_safetensors(path))
+        return {k: TensorInfo(v["dtype"], tuple(v["shape"])) for k, v in header.items()}
 
     def write(self, job: MergeJob, dest: Path, on_tensor: Callable[[int], None]) -> None:
         """Write every planned tensor to `dest` in order; raise UnsupportedModel if a tensor is not as planned."""
@@ -80,12 +81,6 @@ class MergeFiles:
                     on_tensor(done)
                 out.flush()
                 os.fsync(out.fileno())
-
-
-def _name(dtype: torch.dtype, path: Path) -> str:
-    if dtype not in NAMES:
-        raise UnsupportedModel(f"{path.name}: tensors of type {dtype} cannot be merged")
-    return NAMES[dtype]
 
 
 def _write_header(out, steps: list[TensorStep], metadata: dict[str, str]) -> None:

@@ -30,6 +30,10 @@ class UnsupportedModel(WebUIError):
     """A model file exists but cannot be loaded: unknown layout, unsafe or corrupt file (HTTP 422)."""
 
 
+class InvalidModelFile(UnsupportedModel):
+    """A model file that is truncated, corrupt or inconsistent (the message names the file and the damage)."""
+
+
 class NoModelLoaded(WebUIError):
     """Generation was asked for while no checkpoint is available (HTTP 409)."""
 

@@ -1,0 +1,77 @@
+"""Check a ``.safetensors`` file's header before any library maps it: bounded header length, a JSON object, known
+dtypes, shapes of non-negative integers, data offsets inside the file that match each tensor's size and never
+overlap. The safetensors library checks much of this too; checking it here first gives one clear message naming the
+file and the tensor for every kind of damage, and keeps a hostile header (a huge length, absurd shapes) from reaching
+code whose failure modes we do not control."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from .errors import InvalidModelFile
+
+MAX_HEADER_BYTES = 100 << 20
+DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "F8_E8M0": 1, "I16": 2, "U16": 2, "F16": 2,
+               "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8, "C64": 8}
+
+
+def read_header(path: Path) -> dict[str, dict]:
+    """The validated tensor entries of `path` (name -> {dtype, shape, data_offsets}); raise InvalidModelFile."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            prefix = handle.read(8)
+            if len(prefix) < 8:
+                _fail(path, "the file is shorter than a safetensors header")
+            length = int.from_bytes(prefix, "little")
+            if length > MAX_HEADER_BYTES or length > size - 8:
+                _fail(path, f"the header claims {length} bytes, but the file has {size} bytes")
+            raw = handle.read(length)
+    except OSError as exc:
+        raise InvalidModelFile(f"invalid model file: {path.name}: cannot read it ({exc.strerror or exc})") from exc
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        _fail(path, "the header is not valid JSON")
+    if not isinstance(header, dict):
+        _fail(path, "the header is not a JSON object")
+    return _checked_entries(path, header, size - 8 - length)
+
+
+def _checked_entries(path: Path, header: dict, data_size: int) -> dict[str, dict]:
+    metadata = header.pop("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        _fail(path, "__metadata__ must map names to strings")
+    ranges = []
+    for name, entry in header.items():
+        if not isinstance(entry, dict):
+            _fail(path, f"tensor {name!r} has no description")
+        dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+        if dtype not in DTYPE_BYTES:
+            _fail(path, f"tensor {name!r} has an unknown dtype {dtype!r}")
+        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                                  for d in shape):
+            _fail(path, f"tensor {name!r} has an invalid shape {shape!r}")
+        if (not isinstance(offsets, list) or len(offsets) != 2
+                or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)):
+            _fail(path, f"tensor {name!r} has invalid data offsets {offsets!r}")
+        begin, end = offsets
+        if not 0 <= begin <= end:
+            _fail(path, f"tensor {name!r} has invalid data offsets {offsets!r}")
+        if end > data_size:
+            _fail(path, f"tensor {name!r} ends past the end of the file (truncated download?)")
+        if end - begin != math.prod(shape) * DTYPE_BYTES[dtype]:
+            _fail(path, f"tensor {name!r}: {dtype} {shape} needs {math.prod(shape) * DTYPE_BYTES[dtype]} bytes, "
+                        f"the file gives it {end - begin}")
+        if end > begin:
+            ranges.append((begin, end, name))
+    ranges.sort()
+    for (_, end, first), (begin, _, second) in zip(ranges, ranges[1:]):
+        if begin < end:
+            _fail(path, f"tensors {first!r} and {second!r} overlap")
+    return header
+
+
+def _fail(path: Path, what: str):
+    raise InvalidModelFile(f"invalid model file: {path.name}: {what}")
