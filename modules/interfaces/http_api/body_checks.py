@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from modules.core.context import AppContext
 from modules.core.errors import InvalidRequest
 
 from .script_routes import script_names
@@ -25,6 +26,17 @@ def check_script(name: str | None, *, img2img: bool) -> None:
         kind = "img2img" if img2img else "txt2img"
         raise InvalidRequest(f"Script not found: {name!r} (selectable {kind} scripts: "
                              f"{script_names(img2img=img2img) or 'none'})")
+
+
+def check_model_names(ctx: AppContext, settings: dict[str, Any]) -> None:
+    """A VAE named in a request (``POST /options``, ``override_settings``) must be in the catalogue: a name is
+    looked up, never joined onto a folder, and an unknown one is a 404 rather than a silent fallback."""
+    name = settings.get("sd_vae")
+    if name is None or name in ("Automatic", "None"):
+        return
+    if not isinstance(name, str):
+        raise InvalidRequest(f"sd_vae: expected a VAE name, 'Automatic' or 'None', got {name!r}")
+    ctx.addons.find_vae(name)  # ModelNotFound (404) for anything else
 
 
 def check_unsupported(body: GenerationBody) -> None:

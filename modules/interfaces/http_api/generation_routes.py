@@ -16,6 +16,7 @@ from modules.core.job_queue import Job
 from modules.core.scripts.base import ScriptServices
 from modules.core.scripts.registry import args_from_api, find_script, run_script
 
+from .body_checks import check_model_names
 from .img2img_schemas import Img2ImgBody
 from .schemas import GenerationBody, Txt2ImgBody, encode_png, generation_response
 from .script_routes import OUTPAINTING
@@ -39,6 +40,7 @@ def generation_work(ctx: AppContext, kind: str, body: GenerationBody) -> Callabl
     """What a queued txt2img/img2img request runs: the generation, or the script ``script_name`` names (the
     img2img outpainting scripts are applied by the body itself). Bad input raises here, before queueing."""
     core = body.for_extensions(ctx.extensions.loaded_names()).to_core()
+    check_model_names(ctx, dict(core.override_settings))
     name = (body.script_name or "").strip()
     if not name or (kind == "img2img" and name.lower() in OUTPAINTING):
         generate = ctx.generation.txt2img if kind == "txt2img" else ctx.generation.img2img

@@ -10,6 +10,8 @@ from fastapi import Body
 from modules.core.context import AppContext
 from modules.core.errors import InvalidRequest, ModelNotFound, SettingLocked
 
+from .body_checks import check_model_names
+
 log = logging.getLogger(__name__)
 Routes = list[tuple[str, str, Callable]]
 CHECKPOINT_KEYS = ("sd_model_checkpoint", "sd_checkpoint_hash")
@@ -33,6 +35,8 @@ def options_routes(ctx: AppContext) -> Routes:
         if unknown:
             log.warning("POST /options: ignoring unknown setting keys %s", ", ".join(unknown))
         settable = {k: v for k, v in changes.items() if k in known and k not in CHECKPOINT_KEYS}
+        if settable.get("sd_vae") != current.get("sd_vae"):
+            check_model_names(ctx, settable)
         wanted = changes.get("sd_model_checkpoint")
         if wanted is not None and not isinstance(wanted, str):
             raise InvalidRequest(f"sd_model_checkpoint: expected a checkpoint title, name or hash, got {wanted!r}")
