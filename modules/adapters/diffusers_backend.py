@@ -128,6 +128,10 @@ class DiffusersBackend:
         try:
             with torch.inference_mode():
                 latents = run_job(context, job)
+                if not torch.isfinite(latents).all():
+                    raise GenerationFailed(f"{loaded.record.name}: the UNet produced NaN values (a tensor with all "
+                                           "NaNs): try --no-half or --upcast-sampling, another sampler, or without "
+                                           "the LoRAs of this prompt")
                 images = decode_latents(pipe.vae, latents)
         except torch.OutOfMemoryError as exc:
             gc.collect()
@@ -256,8 +260,8 @@ def _progress(hooks: StepHooks, family: ModelFamily, offset: int = 0):
 def _to_pil(images: np.ndarray, model_name: str) -> list[Image.Image]:
     """Refuse non-finite output (it would silently become a black image) and convert to PIL."""
     if not np.isfinite(images).all():
-        raise GenerationFailed(f"{model_name} produced NaN values: try another sampler, more steps, "
-                               "or --no-half if the model runs in half precision")
+        raise GenerationFailed(f"{model_name} produced NaN values in the VAE, even when decoding in float32: "
+                               "select another VAE (sd_vae) or a fixed one for fp16; nothing was saved")
     return [Image.fromarray((image * 255).round().clip(0, 255).astype(np.uint8)) for image in images]
 
 

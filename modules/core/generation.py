@@ -181,6 +181,7 @@ class GenerationService:
     def _run(self, plan: _Plan, loaded: LoadedCheckpoint, outcome: AddonOutcome,
              token: CancelToken) -> GenerationResult:
         made: list[GeneratedImage] = []
+        unsaved: list[OSError] = []
         every = int(plan.settings.get("show_progress_every_n_steps")) if plan.settings.get("live_previews_enable") \
             else 0
         for number, job in enumerate(plan.jobs):
@@ -194,7 +195,7 @@ class GenerationService:
             if plan.prepared is not None:
                 count = max(1, len(plan.prepared.overlays))
                 images = [apply_overlay(img, plan.prepared, i % count) for i, img in enumerate(images)]
-            made += [self._finish_image(plan, Made(loaded, outcome, job), img, spec)
+            made += [self._finish_image(plan, Made(loaded, outcome, job), img, spec, unsaved)
                      for img, spec in zip(images, job.noise_specs())]
         first = plan.jobs[0]
         return GenerationResult(
@@ -203,14 +204,16 @@ class GenerationService:
             sampler_name=first.sampler.name, schedule_label=first.schedule.label, steps=first.steps,
             cfg_scale=first.cfg_scale, width=first.width, height=first.height,
             batch_size=plan.request.batch_size, model_name=loaded.record.stem, model_hash=loaded.record.short_hash,
-            job_timestamp=plan.timestamp, interrupted=token.cancelled, warnings=(*plan.warnings, *outcome.warnings))
+            job_timestamp=plan.timestamp, interrupted=token.cancelled,
+            warnings=(*plan.warnings, *outcome.warnings, *_save_warnings(unsaved)))
 
     def _with_grid(self, plan: _Plan, result: GenerationResult) -> GenerationResult:
         """The job's grid (``job_grid``): made, saved and put first when A1111 would."""
         folder = grid_folder(self._paths, plan.settings, plan.kind, self._clock().date())
         return with_job_grid(result, plan.request, plan.settings, writer=self._writer, folder=folder)
 
-    def _finish_image(self, plan: _Plan, made: Made, image: Image.Image, noise: NoiseSpec) -> GeneratedImage:
+    def _finish_image(self, plan: _Plan, made: Made, image: Image.Image, noise: NoiseSpec,
+                      unsaved: list[OSError]) -> GeneratedImage:
         image = self._extensions.postprocess_image(image, plan.request)
         seed = noise.seed
         fixed = dict(plan.fixed)
@@ -222,7 +225,11 @@ class GenerationService:
         if plan.request.save_images and plan.settings.get("samples_save"):
             folder = self._output_folder(plan.settings, plan.kind)
             pnginfo = text if plan.settings.get("enable_pnginfo") else None
-            path = self._writer.save_png(image, folder, seed=seed, infotext=pnginfo)
+            try:
+                path = self._writer.save_png(image, folder, seed=seed, infotext=pnginfo)
+            except OSError as exc:  # a full or read-only disk: the image is still returned (the writer leaves
+                log.warning("Could not save an image: %s", exc)  # no partial file behind)
+                unsaved.append(exc)
         return GeneratedImage(image=image, seed=seed, infotext=text, path=path, subseed=noise.subseed)
 
     def _output_folder(self, settings: Settings, kind: str = "txt2img"):
@@ -231,6 +238,16 @@ class GenerationService:
         if settings.get("save_to_dirs"):
             folder = folder / self._clock().date().isoformat()
         return folder
+
+
+def _save_warnings(errors: list[OSError]) -> tuple[str, ...]:
+    """One warning for the images that could not be written (they are still returned)."""
+    if not errors:
+        return ()
+    first = errors[0]
+    where = f" ({first.filename})" if getattr(first, "filename", None) else ""
+    return (f"{len(errors)} image file(s) could not be saved: {first.strerror or first}{where}; the images are "
+            "returned but not on disk (check the outputs folder's free space and permissions)",)
 
 
 def _total_steps(job: GenerationJob) -> int:

@@ -54,7 +54,12 @@ def with_job_grid(result: GenerationResult, request: GenerationRequest, settings
     grid = GeneratedImage(image=image_grid(pictures, rows), seed=first.seed, infotext=first.infotext,
                           subseed=first.subseed)
     if settings.get("grid_save", True):
-        path = save_grid(writer, grid.image, folder, settings, first.infotext, seed=first.seed,
-                         prompt=result.prompt)
-        grid = dataclasses.replace(grid, path=path)
+        try:
+            path = save_grid(writer, grid.image, folder, settings, first.infotext, seed=first.seed,
+                             prompt=result.prompt)
+            grid = dataclasses.replace(grid, path=path)
+        except OSError as exc:  # a full or read-only disk: the grid is still returned, with a warning
+            result = dataclasses.replace(result, warnings=(
+                *result.warnings, f"The grid could not be saved: {exc.strerror or exc}; it is returned but not on "
+                "disk"))
     return dataclasses.replace(result, grid=grid) if settings.get("return_grid", True) else result

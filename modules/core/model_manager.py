@@ -114,6 +114,9 @@ class ModelManager:
         key = record.path.resolve()
         if key == self._active:
             return self._cache[key]
+        if key not in self._cache and not record.path.is_file():
+            raise ModelNotFound(f"{record.name}: the file is gone (deleted or moved since the list was read); "
+                                "refresh the checkpoint list")
         previous = self.loaded
         if previous is not None:
             self._backend.park(previous)  # free the device before a load, so only one model sits there
