@@ -45,6 +45,22 @@ def _validate_common(request: GenerationRequest) -> None:
                                  f"got {value}")
     if len(request.prompt) > 100_000 or len(request.negative_prompt) > 100_000:
         raise InvalidRequest("prompt is longer than 100000 characters")
+    for name in ("prompt", "negative_prompt", "hr_prompt", "hr_negative_prompt"):
+        _check_text(name, getattr(request, name, ""))
+
+
+def _check_text(name: str, text: str) -> None:
+    """Text must be storable as UTF-8 (PNG metadata, logs): JSON can carry a lone surrogate that cannot be.
+
+    >>> _check_text("prompt", "a cat \ud800")
+    Traceback (most recent call last):
+    ...
+    modules.core.errors.InvalidRequest: prompt contains invalid Unicode (a lone surrogate) at character 6
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequest(f"{name} contains invalid Unicode (a lone surrogate) at character {exc.start}") from None
 
 
 def job_megapixel_steps(request: GenerationRequest) -> float:
