@@ -52,7 +52,7 @@ def _validate_common(request: GenerationRequest) -> None:
 def _check_text(name: str, text: str) -> None:
     """Text must be storable as UTF-8 (PNG metadata, logs): JSON can carry a lone surrogate that cannot be.
 
-    >>> _check_text("prompt", "a cat \ud800")
+    >>> _check_text("prompt", "a cat " + chr(0xD800))
     Traceback (most recent call last):
     ...
     modules.core.errors.InvalidRequest: prompt contains invalid Unicode (a lone surrogate) at character 6
