@@ -18,6 +18,9 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 
+HOSTILE = "<img src=x onerror=window.__xss=1>"
+
+
 @pytest.fixture
 def server_data(data_dir, tiny_checkpoint) -> Path:
     """Two checkpoints, two LoRAs (one with an alias), an embedding and a VAE, in A1111's folders."""
@@ -32,6 +35,11 @@ def server_data(data_dir, tiny_checkpoint) -> Path:
                      metadata={"ss_output_name": "painterly"})
     build_embedding("sd15", data_dir / "embeddings" / "shiny.safetensors")
     build_vae_file(data_dir / "models" / "VAE" / "soft.safetensors")
+    # file names are attacker-controlled text: these must show as text, never run (spec 2.10)
+    build_kohya_lora("sd15", data_dir / "models" / "Lora" / f"{HOSTILE}.safetensors", seed=3)
+    build_embedding("sd15", data_dir / "embeddings" / f"{HOSTILE}.safetensors")
+    build_vae_file(data_dir / "models" / "VAE" / f"{HOSTILE}.safetensors")
+    install_checkpoint(tiny_checkpoint("sd15"), folder, f"{HOSTILE}.safetensors")
     settings = {"sd_model_checkpoint": "alpha.safetensors", "sd_checkpoints_limit": 2}
     (data_dir / "config.json").write_text(json.dumps(settings), encoding="utf-8")
     return data_dir
@@ -138,3 +146,22 @@ def test_checkpoint_cards_select_and_report_the_load(page):
     expect(status).to_have_value(re.compile(r"^Switched to alpha\.safetensors in \d+\.\d\d s \(cached\)$"),
                                  timeout=120_000)
     expect(page.locator("#sd_model_checkpoint input")).to_have_value(re.compile(r"^alpha\.safetensors"))
+
+
+def test_hostile_file_names_show_as_text_and_never_run(page):
+    """Spec 2.10: LoRA, embedding, VAE and checkpoint files named like HTML appear as plain text in the cards and
+    dropdowns; the markup never becomes an element and its handler never runs."""
+    page.locator("#extra_networks").get_by_text("Extra networks").click()
+    for tab, elem_id in (("Lora", "extra_networks_lora"), ("Textual Inversion", "extra_networks_ti"),
+                         ("Checkpoints", "extra_networks_checkpoints")):
+        _open_list(page, tab)
+        expect(_card(page, elem_id, HOSTILE)).to_be_visible(timeout=30_000)
+    page.locator("#sd_vae input").click()
+    expect(page.get_by_role("option", name=f"{HOSTILE}.safetensors", exact=True)).to_be_visible(timeout=30_000)
+    page.keyboard.press("Escape")
+    page.locator("#sd_model_checkpoint input").click()
+    expect(page.get_by_role("option", name=re.compile(re.escape(HOSTILE)))).to_be_visible(timeout=30_000)
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img[onerror]").count() == 0
