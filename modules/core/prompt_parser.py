@@ -19,6 +19,7 @@ from typing import Union
 
 import lark
 
+from .errors import InvalidRequest
 from .prompt_attention import BREAK_FRAGMENT, parse_attention
 
 __all__ = ["BREAK_FRAGMENT", "PromptPart", "PromptPlan", "ScheduledText", "parse_attention", "plan_prompt",
@@ -237,12 +238,41 @@ def plan_prompt(prompt: str, steps: int, *, allow_and: bool = True, hires_steps:
     >>> plan_prompt("cat AND dog", 4, allow_and=False).parts
     (PromptPart(weight=1.0, schedule=(ScheduledText(end_step=4, text='cat AND dog'),)),)
     """
+    _check_nesting(prompt)
     if hires_steps is None or use_old_scheduling:
         rule = _StepRule(steps, use_old_scheduling, 0, 0.0)
     else:
         rule = _StepRule(hires_steps, False, steps, 1.0)
     pieces = _split_and(prompt) if allow_and else [(prompt, 1.0)]
     return PromptPlan(tuple(PromptPart(weight, _schedule(text, rule)) for text, weight in pieces))
+
+
+MAX_NESTING = 64  # nested [a:b:when] edits cost time that grows with depth squared; real prompts nest a few levels
+
+
+def _check_nesting(prompt: str) -> None:
+    """Refuse brackets nested more than MAX_NESTING deep (a short prompt must not tie up the worker).
+
+    >>> _check_nesting("((a cat)) [dog:cat:3]")
+    >>> _check_nesting("[" * 65 + "a" + "]" * 65)
+    Traceback (most recent call last):
+    ...
+    modules.core.errors.InvalidRequest: the prompt nests brackets 65 levels deep; at most 64 are allowed
+    """
+    depth = deepest = 0
+    escaped = False
+    for char in prompt:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    if deepest > MAX_NESTING:
+        raise InvalidRequest(f"the prompt nests brackets {deepest} levels deep; at most {MAX_NESTING} are allowed")
 
 
 def strip_comments(prompt: str) -> str:
