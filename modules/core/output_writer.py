@@ -6,7 +6,7 @@ import os
 import threading
 import uuid
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -83,29 +83,21 @@ class OutputWriter:
         self._root = Path(root)
         self._lock = threading.Lock()
 
-    def save_png(self, image: Image.Image, folder: Path, *, seed: int, infotext: str | None) -> Path:
-        """Save `image` as `<folder>/<NNNNN>-<seed>.png` with the infotext chunk (if any); return the path.
+    def save_png(self, image: Image.Image, folder: Path, *, seed: int, infotext: str | None,
+                 fmt: str = "png") -> Path:
+        """Save `image` as `<folder>/<NNNNN>-<seed>.<fmt>` with the infotext (a ``parameters`` chunk in PNG, EXIF
+        UserComment in JPEG/WebP); return the path. A relative folder is taken relative to the root; a folder
+        outside the root is refused."""
+        target = self._folder(folder)
+        ext = _extension(fmt)
+        temp = _write_temp_image(image, target, ext, infotext)
 
-        A relative folder is taken relative to the root; a folder outside the root is refused.
-        """
-        target = self.confine(folder)
-        target.mkdir(parents=True, exist_ok=True)
-        pnginfo = None
-        if infotext is not None:
-            pnginfo = PngInfo()
-            pnginfo.add_text("parameters", infotext)
-        temp = _write_temp_png(image, target, pnginfo)
-        try:
-            with self._lock:
-                number = next_image_number(target)
-                while (path := target / f"{number:05}-{int(seed)}.png").exists():
-                    number += 1
-                os.replace(temp, path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(target)
-        return path
+        def name() -> Path:
+            number = next_image_number(target)
+            while (path := target / f"{number:05}-{int(seed)}.{ext}").exists():
+                number += 1
+            return path
+        return self._place(temp, target, name)
 
     def save_named_png(self, image: Image.Image, folder: Path, *, texts: Mapping[str, str],
                        name: str | None = None) -> Path:
@@ -113,25 +105,21 @@ class OutputWriter:
 
         ``texts`` become PNG text chunks in order; ``name`` is sanitised, so it cannot leave the folder.
         """
-        target = self.confine(folder)
-        target.mkdir(parents=True, exist_ok=True)
+        target = self._folder(folder)
         pnginfo = PngInfo() if texts else None
         for key, value in texts.items():
             pnginfo.add_text(key, value)
         stem = sanitize_filename_part(name, replace_spaces=False) if name else ""
         temp = _write_temp_png(image, target, pnginfo)
-        try:
-            with self._lock:
-                path = target / f"{stem}.png" if stem else None
-                number = next_image_number(target)
-                while path is None or (not stem and path.exists()):
-                    path, number = target / f"{number:05}.png", number + 1
-                os.replace(temp, path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(target)
-        return path
+
+        def choose() -> Path:
+            if stem:
+                return target / f"{stem}.png"
+            number = next_image_number(target)
+            while (path := target / f"{number:05}.png").exists():
+                number += 1
+            return path
+        return self._place(temp, target, choose)
 
     def save_grid(self, image: Image.Image, folder: Path, *, infotext: str | None, fmt: str = "png",
                   basename: str = "grid", decoration: str = "") -> Path:
@@ -139,15 +127,28 @@ class OutputWriter:
         ``parameters`` chunk in PNG, EXIF UserComment in JPEG/WebP. ``decoration`` is sanitised."""
         tail = sanitize_filename_part(decoration, replace_spaces=False) if decoration else ""
         tail = f"-{tail}" if tail else ""
+        target = self._folder(folder)
+        ext = _extension(fmt)
+        temp = _write_temp_image(image, target, ext, infotext)
+
+        def name() -> Path:
+            number = next_grid_number(target, basename)
+            while (path := target / f"{basename}-{number:04}{tail}.{ext}").exists():
+                number += 1
+            return path
+        return self._place(temp, target, name)
+
+    def _folder(self, folder: Path) -> Path:
         target = self.confine(folder)
         target.mkdir(parents=True, exist_ok=True)
-        ext = fmt.lower().lstrip(".") or "png"
-        temp = _write_temp_image(image, target, ext, infotext)
+        return target
+
+    def _place(self, temp: Path, target: Path, choose: Callable[[], Path]) -> Path:
+        """Rename the fully written `temp` to the name `choose` picks (under the lock, so two saves never pick the
+        same number); on any failure the temp file goes and no partial file is left."""
         try:
             with self._lock:
-                number = next_grid_number(target, basename)
-                while (path := target / f"{basename}-{number:04}{tail}.{ext}").exists():
-                    number += 1
+                path = choose()
                 os.replace(temp, path)
         except BaseException:
             temp.unlink(missing_ok=True)
@@ -165,6 +166,12 @@ class OutputWriter:
         if not target.is_relative_to(root):
             raise InvalidRequest(f"Output folder {folder} is outside the outputs folder {root}")
         return target
+
+
+def _extension(fmt: str) -> str:
+    """A file extension from a format setting: ``png``, ``jpg``, ``jpeg``, ``webp`` (anything else: png)."""
+    ext = str(fmt).lower().lstrip(".")
+    return ext if ext in ("png", "jpg", "jpeg", "webp") else "png"
 
 
 def _write_temp_png(image: Image.Image, folder: Path, pnginfo: PngInfo | None) -> Path:

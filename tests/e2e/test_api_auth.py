@@ -83,6 +83,7 @@ def api_client(data_dir):
 
 
 def test_every_api_only_route_needs_the_api_login(api_client):
+    """Case 16: the whole route table, API-only."""
     assert ("DELETE", "/sdapi/v2/items/1") in route_requests(api_client.app), "the walk sees routes added later"
     assert_every_route_guarded(api_client, API_LOGIN)
     assert api_client.get("/sdapi/v2/items/7", auth=API_LOGIN).json() == {"id": 7}
@@ -122,6 +123,7 @@ def ui_client(tmp_path_factory):
 
 @pytest.mark.slow
 def test_with_the_ui_every_other_route_needs_the_api_login(ui_client):
+    """Case 16: the whole route table with the UI mounted."""
     assert any(isinstance(r, Mount) for r in ui_client.app.routes), "the UI is mounted"
     assert_every_route_guarded(ui_client, API_LOGIN)
     assert_refused(ui_client.get("/sdapi/v1/options", auth=UI_LOGIN))  # --api-auth given: only it opens the API
@@ -130,6 +132,7 @@ def test_with_the_ui_every_other_route_needs_the_api_login(ui_client):
 
 @pytest.mark.slow
 def test_the_ui_needs_the_gradio_login(ui_client):
+    """Case 16: UI, static and internal routes need the UI login."""
     ui_client.cookies.clear()
     assert ui_client.get("/").status_code == 200, "the page itself (login form) needs no Basic credentials"
     assert ui_client.get("/config").status_code == 401

@@ -35,6 +35,7 @@ def test_embedding_trigger_changes_the_image_and_is_hashed(family, fmt, tiny_che
 
 
 def test_wrong_width_is_skipped_and_removal_restores(tiny_checkpoint, make_context, data_dir):
+    """Case 13: an embedding of the wrong width is skipped with its reason."""
     install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion")
     ctx = make_context()
     baseline, _ = _run(ctx, "a photo of a cat")

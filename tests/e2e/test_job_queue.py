@@ -67,6 +67,7 @@ def _snap(client):
 
 
 def test_progress_answers_at_once_and_interrupt_stops_within_one_step(client):
+    """Cases 21 and 22: progress answers fast and monotonically; interrupt stops within a step; the next job runs."""
     client.delay = 0.15
     thread, box = _post_in_thread(client, "/sdapi/v1/txt2img", _body())
     _until(lambda: _snap(client)["state"]["sampling_step"] >= 1)

@@ -66,6 +66,7 @@ def test_separate_text_encoder_and_unet_weights(lora_ctx):
 
 
 def test_mismatched_and_missing_loras_are_reported_and_skipped(lora_ctx):
+    """Case 13: a LoRA for another architecture and a missing one: warnings, skipped, infotext lists neither."""
     baseline, _ = _run(lora_ctx, "a cat")
     image, result = _run(lora_ctx, "a cat <lora:xl_only:1> <lora:nowhere:1>")
     assert np.array_equal(image, baseline), "generation continues without the skipped LoRAs"

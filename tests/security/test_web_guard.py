@@ -135,3 +135,23 @@ def test_with_a_login_the_listening_server_keeps_its_features(data_dir):
     ctx.settings.update({"outdir_samples": str(data_dir / "elsewhere")})
     assert ctx.settings.current().get("outdir_samples") == str(data_dir / "elsewhere")
     assert client.post("/sdapi/v1/server-stop").status_code == 401  # guarded by the login, not disabled
+
+
+def test_no_secret_is_ever_echoed(data_dir, caplog):
+    """Case 17: passwords and tokens appear in no response (cmd-flags, options, errors) and no log line."""
+    secrets = ("Pw-api-Q81", "Pw-ui-Z72", "ngrok-T0k3n")
+    client, _, _ = build(data_dir, "--api-auth", f"bot:{secrets[0]}", "--gradio-auth", f"alice:{secrets[1]}",
+                         "--ngrok", secrets[2], "--api-log")
+    with caplog.at_level(logging.DEBUG):
+        answers = [client.get("/sdapi/v1/cmd-flags", auth=("bot", secrets[0])),
+                   client.get("/sdapi/v1/options", auth=("bot", secrets[0])),
+                   client.get("/sdapi/v1/options", auth=("bot", secrets[1])),  # wrong password: 401
+                   client.get("/sdapi/v1/options", auth=("bot", "wrong" + secrets[0])),
+                   client.post("/sdapi/v1/txt2img", json={"steps": -1, "url": "x", "auth": f"u:{secrets[0]}"},
+                               auth=("bot", secrets[0])),
+                   client.get("/sdapi/v1/no-such-route", auth=("bot", secrets[0]))]
+    assert [a.status_code for a in answers[:4]] == [200, 200, 401, 401]
+    for answer in answers:
+        assert not any(secret in answer.text for secret in secrets), answer.request.url
+    assert not any(secret in caplog.text for secret in secrets)
+    assert "/sdapi/v1/options" in caplog.text  # the API log did record the requests
