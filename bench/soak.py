@@ -52,7 +52,8 @@ class SoakReport:
                 and self.rss_end_mb <= self.rss_warm_mb * (1 + RSS_TOLERANCE))
 
     def lines(self) -> list[str]:
-        out = [f"requests: {sum(self.counts.values())} ({', '.join(f'{k} {v}' for k, v in sorted(self.counts.items()))})"]
+        mix = ", ".join(f"{kind} {count}" for kind, count in sorted(self.counts.items()))
+        out = [f"requests: {sum(self.counts.values())} ({mix})"]
         for kind, values in sorted(self.latencies.items()):
             ordered = sorted(values)
             out.append(f"  {kind:9s} p50 {ordered[len(ordered) // 2] * 1000:7.1f} ms   "

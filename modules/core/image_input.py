@@ -24,10 +24,10 @@ def decode_base64_image(text: object, what: str = "image") -> Image.Image:
     """A base64 image, with or without a ``data:<mime>;base64,`` prefix (the MIME type is not trusted: the bytes
     decide); URLs and anything undecodable raise InvalidRequest naming `what`.
 
-    >>> decode_base64_image("https://169.254.169.254/latest/meta-data", "init_images[0]")
+    >>> decode_base64_image("https://169.254.169.254/latest/meta-data", "mask")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    modules.core.errors.InvalidRequest: init_images[0]: image URLs are not accepted (the server never fetches URLs); send the image as base64
+    modules.core.errors.InvalidRequest: mask: image URLs are not accepted (the server never fetches URLs); send ...
     """
     if not isinstance(text, str) or not text.strip():
         raise InvalidRequest(f"{what}: expected a base64-encoded image")

@@ -7,25 +7,17 @@ import io
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
-from modules import bootstrap
-from modules.interfaces import cli
-from tests.conftest import REPO, install_checkpoint
+from tests.support.api_client import api_client
+
 
 BODY = {"steps": 1, "width": 64, "height": 64, "seed": 4, "sampler_name": "Euler", "save_images": True}
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, tiny_checkpoint):
-    data_dir = tmp_path_factory.mktemp("text") / "data"
-    install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
-    options = cli.parse(["--data-dir", str(data_dir), "--use-cpu", "all", "--precision", "full"], {},
-                        install_dir=REPO)
-    with TestClient(bootstrap.create_app(bootstrap.create_context(options), api=True, ui=False, options=options),
-                    base_url="http://127.0.0.1:7860") as test_client:
-        test_client.data_dir = data_dir
+    with api_client(tmp_path_factory.mktemp("text") / "data", checkpoint=tiny_checkpoint("sd15")) as test_client:
         yield test_client
 
 

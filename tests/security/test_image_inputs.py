@@ -10,15 +10,13 @@ import threading
 import zlib
 
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from modules import bootstrap
 from modules.core.errors import InvalidRequest
 from modules.core.image_input import MAX_INPUT_PIXELS, decode_base64_image
-from modules.interfaces import cli
-from tests.conftest import REPO
+from tests.support.api_client import api_client
+
 
 ROUTES = (("/sdapi/v1/img2img", "init_images", True), ("/sdapi/v1/img2img", "mask", False),
           ("/sdapi/v1/extra-single-image", "image", False), ("/sdapi/v1/png-info", "image", False))
@@ -26,11 +24,7 @@ ROUTES = (("/sdapi/v1/img2img", "init_images", True), ("/sdapi/v1/img2img", "mas
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("images") / "data"
-    options = cli.parse(["--data-dir", str(data_dir), "--use-cpu", "all"], {}, install_dir=REPO)
-    with TestClient(bootstrap.create_app(bootstrap.create_context(options), api=True, ui=False, options=options),
-                    base_url="http://127.0.0.1:7860") as test_client:
-        test_client.data_dir = data_dir
+    with api_client(tmp_path_factory.mktemp("images") / "data") as test_client:
         yield test_client
 
 

@@ -7,12 +7,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
-from modules import bootstrap
-from modules.interfaces import cli
-from tests.conftest import REPO, install_checkpoint
+from tests.support.api_client import api_client
+
 
 PROMPT = 'a "quoted" cat, café: 猫 (detail:1.2)'
 NEGATIVE = "blurry, lowres"
@@ -37,14 +35,7 @@ def fields_of(text: str) -> dict:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, tiny_checkpoint):
-    data_dir = tmp_path_factory.mktemp("metadata") / "data"
-    install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
-    options = cli.parse(["--data-dir", str(data_dir), "--use-cpu", "all", "--precision", "full"], {},
-                        install_dir=REPO)
-    ctx = bootstrap.create_context(options)
-    with TestClient(bootstrap.create_app(ctx, api=True, ui=False, options=options),
-                    base_url="http://127.0.0.1:7860") as test_client:
-        test_client.ctx, test_client.data_dir = ctx, data_dir
+    with api_client(tmp_path_factory.mktemp("metadata") / "data", checkpoint=tiny_checkpoint("sd15")) as test_client:
         yield test_client
 
 

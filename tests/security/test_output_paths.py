@@ -3,11 +3,9 @@ settings, and even patterns written into config.json by hand cannot make a file 
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from modules import bootstrap
-from modules.interfaces import cli
-from tests.conftest import REPO, install_checkpoint
+from tests.support.api_client import api_client
+
 
 BODY = {"prompt": "a cat", "steps": 1, "width": 64, "height": 64, "seed": 8, "sampler_name": "Euler",
         "save_images": True, "batch_size": 2}
@@ -19,14 +17,8 @@ PATH_SETTINGS = {"outdir_samples": "/tmp/escape", "outdir_txt2img_samples": "../
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, tiny_checkpoint):
     root = tmp_path_factory.mktemp("paths")
-    data_dir = root / "data"
-    install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
-    options = cli.parse(["--data-dir", str(data_dir), "--use-cpu", "all", "--precision", "full"], {},
-                        install_dir=REPO)
-    ctx = bootstrap.create_context(options)
-    with TestClient(bootstrap.create_app(ctx, api=True, ui=False, options=options),
-                    base_url="http://127.0.0.1:7860") as test_client:
-        test_client.ctx, test_client.root, test_client.data_dir = ctx, root, data_dir
+    with api_client(root / "data", checkpoint=tiny_checkpoint("sd15")) as test_client:
+        test_client.root = root
         yield test_client
 
 

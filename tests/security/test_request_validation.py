@@ -8,26 +8,17 @@ import json
 import time
 
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
-from modules import bootstrap
-from modules.interfaces import cli
-from tests.conftest import REPO, install_checkpoint
+from tests.support.api_client import api_client
+
 
 VALID = {"prompt": "a red cube", "steps": 2, "width": 64, "height": 64, "seed": 11, "sampler_name": "Euler"}
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, tiny_checkpoint):
-    data_dir = tmp_path_factory.mktemp("validation") / "data"
-    install_checkpoint(tiny_checkpoint("sd15"), data_dir / "models" / "Stable-diffusion", "tiny.safetensors")
-    options = cli.parse(["--data-dir", str(data_dir), "--use-cpu", "all", "--precision", "full"], {},
-                        install_dir=REPO)
-    ctx = bootstrap.create_context(options)
-    with TestClient(bootstrap.create_app(ctx, api=True, ui=False, options=options),
-                    base_url="http://127.0.0.1:7860") as test_client:
-        test_client.ctx, test_client.data_dir = ctx, data_dir
+    with api_client(tmp_path_factory.mktemp("validation") / "data", checkpoint=tiny_checkpoint("sd15")) as test_client:
         yield test_client
 
 
