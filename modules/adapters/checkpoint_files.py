@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import glob
-import json
 import logging
+import math
 from pathlib import Path
 
 import torch
@@ -92,25 +92,14 @@ def shapes_of(state_dict: StateDict) -> dict[str, tuple[int, ...]]:
 
 
 _MODEL_PREFIXES = ("model.diffusion_model.", "first_stage_model.", "cond_stage_model.", "conditioner.")
-_HEADER_LIMIT = 100 << 20
-
-
 def loaded_bytes(path: Path, itemsize: int) -> int:
     """Bytes the model's tensors take once loaded with ``itemsize`` bytes per element (EMA copies and other
-    extras are not loaded). Read from the safetensors header; for pickles, the file size is the estimate."""
-    if path.suffix.lower() != ".safetensors":
-        return path.stat().st_size
+    extras are not loaded). Read from the safetensors header; for pickles (and damaged files, refused at load
+    anyway), the file size is the estimate."""
     try:
-        with path.open("rb") as handle:
-            size = int.from_bytes(handle.read(8), "little")
-            header = json.loads(handle.read(size)) if 0 < size <= _HEADER_LIMIT else {}
-    except (OSError, ValueError):
-        return path.stat().st_size
-    total = 0
-    for key, entry in header.items():
-        if key.startswith(_MODEL_PREFIXES) and isinstance(entry, dict):
-            count = 1
-            for dim in entry.get("shape", ()):
-                count *= int(dim)
-            total += count * itemsize
+        header = read_header(path) if path.suffix.lower() == ".safetensors" else {}
+    except InvalidModelFile:
+        header = {}
+    total = sum(math.prod(entry["shape"]) * itemsize for key, entry in header.items()
+                if key.startswith(_MODEL_PREFIXES))
     return total or path.stat().st_size
