@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .errors import ModelNotFound, UnsupportedModel, WebUIError
-from .hashes import HashCache, addnet_hash, read_safetensors_header
+from .hashes import HashCache, addnet_hash
+from .safetensors_header import read_raw_header
 from .paths import Paths
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def _decode_value(value: object) -> object:
 
 def _read_raw_metadata(path: Path) -> dict:
     try:
-        metadata = read_safetensors_header(path).get("__metadata__")
+        metadata = read_raw_header(path).get("__metadata__")
     except UnsupportedModel as exc:
         log.warning("Cannot read metadata of %s: %s", path, exc)
         metadata = None

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from modules.core.errors import UnsupportedModel
+from modules.core.safetensors_header import header_length
 
 log = logging.getLogger(__name__)
 
@@ -51,34 +52,6 @@ def old_model_hash(path: Path) -> str:
         return "NOFILE"
 
 
-def _header_length(stream: BinaryIO, path: Path, size: int, max_header: int) -> int:
-    if size < 8:
-        raise UnsupportedModel(f"{path.name}: file is too short to be a safetensors file")
-    length = int.from_bytes(stream.read(8), "little")
-    if length > size - 8:
-        raise UnsupportedModel(f"{path.name}: safetensors header length {length} exceeds the file size")
-    if length > max_header:
-        raise UnsupportedModel(f"{path.name}: safetensors header of {length} bytes is larger than allowed")
-    return length
-
-
-def read_safetensors_header(path: Path, *, max_header: int = 100 << 20) -> dict:
-    """Return the JSON header of a safetensors file (with `__metadata__` if present); bounds-checked."""
-    try:
-        with open(path, "rb") as stream:
-            size = os.fstat(stream.fileno()).st_size
-            raw = stream.read(_header_length(stream, path, size, max_header))
-    except OSError as exc:
-        raise UnsupportedModel(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise UnsupportedModel(f"{path.name}: safetensors header is not valid JSON") from exc
-    if not isinstance(header, dict):
-        raise UnsupportedModel(f"{path.name}: safetensors header is not a JSON object")
-    return header
-
-
 def safetensors_shapes(header: dict) -> dict[str, tuple[int, ...]]:
     """Return tensor name -> shape from a safetensors header, skipping `__metadata__`.
 
@@ -100,7 +73,7 @@ def addnet_hash(path: Path) -> str:
     """Return the addnet hash of a safetensors file: sha256 of the bytes after the length field and the header."""
     with open(path, "rb") as stream:
         size = os.fstat(stream.fileno()).st_size
-        length = _header_length(stream, path, size, size)
+        length = header_length(stream, path, size, max_header=size)
         stream.seek(8 + length)
         return _sha256_stream(stream, 1 << 20)
 

@@ -11,7 +11,8 @@ from typing import Callable, Protocol
 
 from .addon_catalog import AddonCatalog
 from .errors import InvalidRequest, JobCancelled
-from .hashes import old_model_hash, read_safetensors_header
+from .hashes import old_model_hash
+from .safetensors_header import read_raw_header
 from .job_queue import JobQueue
 from .merge import MergeRequest, TensorInfo, TensorPlan, TensorStep, output_filename, validate_request
 from .merge_metadata import MergeInput, build_metadata, combined_metadata
@@ -79,7 +80,7 @@ def file_metadata(path: Path) -> dict[str, str]:
     """A checkpoint's raw safetensors `__metadata__` (string values); {} for other formats."""
     if path.suffix.lower() != ".safetensors":
         return {}
-    metadata = read_safetensors_header(path).get("__metadata__")
+    metadata = read_raw_header(path).get("__metadata__")
     return {k: v for k, v in metadata.items() if isinstance(v, str)} if isinstance(metadata, dict) else {}
 
 

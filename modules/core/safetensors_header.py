@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import InvalidModelFile
 
@@ -16,27 +18,46 @@ DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "F8_E8M0
                "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8, "C64": 8}
 
 
+def read_raw_header(path: Path, *, max_header: int = MAX_HEADER_BYTES) -> dict:
+    """The JSON header of a safetensors file as written (``__metadata__`` included), with its length bounded by
+    the file and `max_header`; raise InvalidModelFile naming the file."""
+    return _read(path, max_header)[0]
+
+
 def read_header(path: Path) -> dict[str, dict]:
     """The validated tensor entries of `path` (name -> {dtype, shape, data_offsets}); raise InvalidModelFile."""
+    header, data_size = _read(path, MAX_HEADER_BYTES)
+    return _checked_entries(path, header, data_size)
+
+
+def header_length(handle: BinaryIO, path: Path, size: int, max_header: int = MAX_HEADER_BYTES) -> int:
+    """Read the 8-byte header length at the start of `handle` (a file of `size` bytes) and bound it."""
+    if size < 8:
+        _fail(path, "the file is too short to be a safetensors file")
+    length = int.from_bytes(handle.read(8), "little")
+    if length > size - 8:
+        _fail(path, f"the header claims {length} bytes, which exceeds the file size ({size} bytes)")
+    if length > max_header:
+        _fail(path, f"the header claims {length} bytes, larger than allowed ({max_header} bytes)")
+    return length
+
+
+def _read(path: Path, max_header: int) -> tuple[dict, int]:
+    """The header object and the size of the data area after it."""
     try:
-        size = path.stat().st_size
         with path.open("rb") as handle:
-            prefix = handle.read(8)
-            if len(prefix) < 8:
-                _fail(path, "the file is shorter than a safetensors header")
-            length = int.from_bytes(prefix, "little")
-            if length > MAX_HEADER_BYTES or length > size - 8:
-                _fail(path, f"the header claims {length} bytes, but the file has {size} bytes")
+            size = os.fstat(handle.fileno()).st_size
+            length = header_length(handle, path, size, max_header)
             raw = handle.read(length)
     except OSError as exc:
         raise InvalidModelFile(f"invalid model file: {path.name}: cannot read it ({exc.strerror or exc})") from exc
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        _fail(path, "the header is not valid JSON")
+        _fail(path, "the safetensors header is not valid JSON")
     if not isinstance(header, dict):
         _fail(path, "the header is not a JSON object")
-    return _checked_entries(path, header, size - 8 - length)
+    return header, size - 8 - length
 
 
 def _checked_entries(path: Path, header: dict, data_size: int) -> dict[str, dict]:

@@ -17,11 +17,11 @@ from modules.core.hashes import (
     HashCache,
     addnet_hash,
     old_model_hash,
-    read_safetensors_header,
     safetensors_shapes,
     sha256_file,
     short_hash,
 )
+from modules.core.safetensors_header import read_raw_header as read_safetensors_header
 
 
 def _safetensors(path: Path, header: dict, data: bytes) -> Path:

@@ -12,7 +12,8 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from modules.core.errors import InvalidRequest, JobCancelled, UnsupportedModel
-from modules.core.hashes import old_model_hash, read_safetensors_header
+from modules.core.hashes import old_model_hash
+from modules.core.safetensors_header import read_raw_header as read_safetensors_header
 from modules.core.merge import MergeRequest
 from modules.core.params import Txt2ImgRequest
 from tests.conftest import install_checkpoint
