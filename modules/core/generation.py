@@ -226,7 +226,7 @@ class GenerationService:
             folder = self._output_folder(plan.settings, plan.kind)
             pnginfo = text if plan.settings.get("enable_pnginfo") else None
             try:
-                path = self._writer.save_png(image, folder, seed=seed, infotext=pnginfo,
+                path = self._writer.save_image(image, folder, seed=seed, infotext=pnginfo,
                                              fmt=str(plan.settings.get("samples_format")))
             except OSError as exc:  # a full or read-only disk: the image is still returned (the writer leaves
                 log.warning("Could not save an image: %s", exc)  # no partial file behind)

@@ -83,7 +83,7 @@ class OutputWriter:
         self._root = Path(root)
         self._lock = threading.Lock()
 
-    def save_png(self, image: Image.Image, folder: Path, *, seed: int, infotext: str | None,
+    def save_image(self, image: Image.Image, folder: Path, *, seed: int, infotext: str | None,
                  fmt: str = "png") -> Path:
         """Save `image` as `<folder>/<NNNNN>-<seed>.<fmt>` with the infotext (a ``parameters`` chunk in PNG, EXIF
         UserComment in JPEG/WebP); return the path. A relative folder is taken relative to the root; a folder

@@ -25,8 +25,8 @@ def test_doctests():
 def test_numbering_starts_at_zero(tmp_path):
     writer = OutputWriter(tmp_path)
     folder = tmp_path / "outputs" / "txt2img-images"
-    first = writer.save_png(_img(), folder, seed=123, infotext="x\nSteps: 1, Sampler: Euler, Seed: 123")
-    second = writer.save_png(_img(), folder, seed=124, infotext=None)
+    first = writer.save_image(_img(), folder, seed=123, infotext="x\nSteps: 1, Sampler: Euler, Seed: 123")
+    second = writer.save_image(_img(), folder, seed=124, infotext=None)
     assert (first.name, second.name) == ("00000-123.png", "00001-124.png")
     assert first.parent == folder
 
@@ -44,11 +44,11 @@ def test_next_image_number(tmp_path):
 def test_infotext_chunk_present_and_omitted(tmp_path):
     writer = OutputWriter(tmp_path)
     text = "猫\nNegative prompt: dog\nSteps: 20, Sampler: Euler a, Seed: 5"
-    path = writer.save_png(_img(), tmp_path / "o", seed=5, infotext=text)
+    path = writer.save_image(_img(), tmp_path / "o", seed=5, infotext=text)
     with Image.open(path) as image:
         assert image.info["parameters"] == text
         assert image.size == (8, 8)
-    path = writer.save_png(_img(), tmp_path / "o", seed=6, infotext=None)
+    path = writer.save_image(_img(), tmp_path / "o", seed=6, infotext=None)
     with Image.open(path) as image:
         assert "parameters" not in image.info
 
@@ -56,14 +56,14 @@ def test_infotext_chunk_present_and_omitted(tmp_path):
 def test_no_temp_files_remain(tmp_path):
     writer = OutputWriter(tmp_path)
     for seed in range(3):
-        writer.save_png(_img(), tmp_path / "o", seed=seed, infotext="p")
+        writer.save_image(_img(), tmp_path / "o", seed=seed, infotext="p")
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["00000-0.png", "00001-1.png", "00002-2.png"]
 
 
 def test_failed_save_leaves_nothing(tmp_path):
     writer = OutputWriter(tmp_path)
     with pytest.raises(OSError):
-        writer.save_png(Image.new("CMYK", (4, 4)), tmp_path / "o", seed=1, infotext=None)
+        writer.save_image(Image.new("CMYK", (4, 4)), tmp_path / "o", seed=1, infotext=None)
     assert list((tmp_path / "o").iterdir()) == []
 
 
@@ -71,13 +71,13 @@ def test_failed_save_leaves_nothing(tmp_path):
 def test_escape_refused(tmp_path, folder):
     writer = OutputWriter(tmp_path / "root")
     with pytest.raises(InvalidRequest, match="outside"):
-        writer.save_png(_img(), Path(folder), seed=1, infotext=None)
+        writer.save_image(_img(), Path(folder), seed=1, infotext=None)
     assert not (tmp_path / "elsewhere").exists() and not (tmp_path / "b").exists()
 
 
 def test_relative_folder_under_root(tmp_path):
     writer = OutputWriter(tmp_path)
-    path = writer.save_png(_img(), Path("outputs/x/../y"), seed=9, infotext=None)
+    path = writer.save_image(_img(), Path("outputs/x/../y"), seed=9, infotext=None)
     assert path == tmp_path / "outputs" / "y" / "00000-9.png"
 
 
@@ -87,7 +87,7 @@ def test_symlinked_folder_inside_root_allowed(tmp_path):
     root = tmp_path / "root"
     root.mkdir()
     (root / "outputs").symlink_to(elsewhere, target_is_directory=True)
-    path = OutputWriter(root).save_png(_img(), root / "outputs", seed=1, infotext=None)
+    path = OutputWriter(root).save_image(_img(), root / "outputs", seed=1, infotext=None)
     assert (elsewhere / path.name).exists()
 
 
@@ -97,7 +97,7 @@ def test_concurrent_saves_get_distinct_numbers(tmp_path):
     lock = threading.Lock()
 
     def save(seed: int) -> None:
-        path = writer.save_png(_img(), tmp_path / "o", seed=7, infotext=str(seed))
+        path = writer.save_image(_img(), tmp_path / "o", seed=7, infotext=str(seed))
         with lock:
             paths.append(path)
 
